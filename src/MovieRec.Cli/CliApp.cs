@@ -1,0 +1,66 @@
+using System.CommandLine;
+using MovieRec.Core.Data;
+using MovieRec.Core.Models;
+using Spectre.Console;
+
+namespace MovieRec.Cli;
+
+/// <summary>The <c>movierec</c> command tree. Commands are thin: they parse, call Core, and print.</summary>
+internal static class CliApp
+{
+    public const string DefaultDataFolder = "data/ml-latest-small";
+
+    public static int Run(string[] args, IAnsiConsole console)
+    {
+        var root = new RootCommand("MovieRec: movie recommendations from MovieLens ratings.")
+        {
+            DataCommands.Create(console),
+            EvaluateCommand.Create(console),
+            ModelsCommand(console),
+        };
+        return root.Parse(args).Invoke();
+    }
+
+    /// <summary>The folder argument, else MOVIEREC_DATA, else data/ml-latest-small.</summary>
+    public static string ResolveFolder(string? folder) =>
+        !string.IsNullOrWhiteSpace(folder) ? folder
+        : Environment.GetEnvironmentVariable(MovieLensLoader.DataEnvironmentVariable) is { Length: > 0 } env ? env
+        : DefaultDataFolder;
+
+    public static Argument<string?> FolderArgument() => new("folder")
+    {
+        Description = $"MovieLens dataset folder (default: ${MovieLensLoader.DataEnvironmentVariable}, else {DefaultDataFolder})",
+        Arity = ArgumentArity.ZeroOrOne,
+    };
+
+    /// <summary>Runs a command body, turning the errors a user can cause into one clear line and exit code 1.</summary>
+    public static int Guard(IAnsiConsole console, Func<int> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (Exception e) when (e is MovieLensDataException or ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+            return 1;
+        }
+    }
+
+    private static Command ModelsCommand(IAnsiConsole console)
+    {
+        var command = new Command("models", "List the models that can be trained and evaluated.");
+        command.SetAction(_ =>
+        {
+            var table = new Table().AddColumns("Name", "Description");
+            foreach (ModelInfo model in ModelCatalog.All)
+            {
+                table.AddRow(Markup.Escape(model.Name), Markup.Escape(model.Description));
+            }
+
+            console.Write(table);
+            return 0;
+        });
+        return command;
+    }
+}

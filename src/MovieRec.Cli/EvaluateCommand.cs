@@ -1,0 +1,226 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using MovieRec.Core.Artifacts;
+using MovieRec.Core.Data;
+using MovieRec.Core.Evaluation;
+using MovieRec.Core.Models;
+using Spectre.Console;
+
+namespace MovieRec.Cli;
+
+/// <summary><c>movierec evaluate</c>: cross-validate models and print rating and top-N metrics.</summary>
+internal static class EvaluateCommand
+{
+    public static Command Create(IAnsiConsole console)
+    {
+        Argument<string?> folder = CliApp.FolderArgument();
+        var models = new Option<string>("--model", "-m") { Description = $"Comma-separated model names: {string.Join(", ", ModelCatalog.Names)}", Required = true };
+        var folds = new Option<int>("--folds") { Description = "Folds of the k-fold split", DefaultValueFactory = _ => 5 };
+        var seed = new Option<int>("--seed") { Description = "Seed of random splits and models", DefaultValueFactory = _ => 42 };
+        var splits = new Option<string[]>("--split") { Description = "An explicit <train>:<test> file pair, relative to the folder; repeat for several" };
+        var splitter = new Option<string>("--splitter") { Description = "kfold | holdout | temporal | leave-last (ignored with --split)", DefaultValueFactory = _ => "kfold" };
+        var testFraction = new Option<double>("--test-fraction") { Description = "Test share for holdout and temporal", DefaultValueFactory = _ => 0.2 };
+        var lastN = new Option<int>("--last-n") { Description = "Ratings per user tested by leave-last", DefaultValueFactory = _ => 1 };
+        var k = new Option<int>("--k") { Description = "Length of the ranked lists for the top-N metrics", DefaultValueFactory = _ => 10 };
+        var relevance = new Option<float>("--relevance") { Description = "Test ratings at or above this are relevant", DefaultValueFactory = _ => 4.0f };
+        var noRanking = new Option<bool>("--no-ranking") { Description = "Skip the top-N metrics" };
+        var json = new Option<string?>("--json") { Description = "Write the results to this JSON file" };
+        var perFold = new Option<bool>("--per-fold") { Description = "Also print each fold" };
+        var threads = new Option<int>("--threads") { Description = "Training threads (0: one per core, 1: deterministic)", DefaultValueFactory = _ => 0 };
+        var skipInvalid = new Option<bool>("--skip-invalid") { Description = "Skip malformed rows (and report them) instead of stopping" };
+
+        var command = new Command("evaluate", "Cross-validate models: RMSE, MAE, precision/recall/NDCG/MAP@K, coverage, timings.")
+        {
+            folder, models, folds, seed, splits, splitter, testFraction, lastN, k, relevance, noRanking, json, perFold, threads, skipInvalid,
+        };
+        command.SetAction(parse => CliApp.Guard(console, () =>
+        {
+            string path = CliApp.ResolveFolder(parse.GetValue(folder));
+            var load = new LoadOptions { SkipInvalid = parse.GetValue(skipInvalid), IncludeMetadata = false };
+            int seedValue = parse.GetValue(seed);
+            IRecommenderTrainer[] trainers = [.. parse.GetValue(models)!
+                .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(name => ModelCatalog.Create(name, seedValue))];
+            if (trainers.Length == 0)
+            {
+                throw new ArgumentException("--model names no model.");
+            }
+
+            IReadOnlyList<DataSplit> dataSplits = MakeSplits(path, parse.GetValue(splits) ?? [], parse.GetValue(splitter)!, parse.GetValue(folds),
+                seedValue, parse.GetValue(testFraction), parse.GetValue(lastN), load, console);
+            var options = new EvaluationOptions
+            {
+                K = parse.GetValue(k),
+                RelevanceThreshold = parse.GetValue(relevance),
+                Ranking = !parse.GetValue(noRanking),
+                Training = new TrainingOptions { Threads = parse.GetValue(threads) },
+            }.Validate();
+
+            IReadOnlyList<ModelEvaluation> results = Run(console, trainers, dataSplits, options);
+            PrintResults(console, results, options, parse.GetValue(perFold));
+            if (parse.GetValue(json) is string jsonPath)
+            {
+                AtomicFile.WriteAllText(jsonPath, JsonSerializer.Serialize(ToJson(path, dataSplits, options, results), CliJson.Indented));
+                console.MarkupLineInterpolated($"Wrote {jsonPath}");
+            }
+
+            return 0;
+        }));
+        return command;
+    }
+
+    private static IReadOnlyList<DataSplit> MakeSplits(string folder, string[] pairs, string splitter, int folds, int seed,
+        double testFraction, int lastN, LoadOptions load, IAnsiConsole console)
+    {
+        RatingScale scale = MovieLensLoader.ScaleOf(MovieLensLoader.DetectFormat(folder));
+        if (pairs.Length > 0)
+        {
+            var files = new List<(string, string)>();
+            foreach (string pair in pairs)
+            {
+                string[] parts = pair.Split(':');
+                if (parts.Length != 2 || parts[0].Length == 0 || parts[1].Length == 0)
+                {
+                    throw new ArgumentException($"--split '{pair}' is not of the form <train>:<test>.");
+                }
+
+                files.Add((Path.Combine(folder, parts[0]), Path.Combine(folder, parts[1])));
+            }
+
+            return Splitters.FromFiles(files, scale, load);
+        }
+
+        MovieLensDataset dataset = MovieLensLoader.Load(folder, load);
+        DataCommands.PrintReport(console, dataset.Report);
+        return splitter.ToLowerInvariant() switch
+        {
+            "kfold" => Splitters.KFold(dataset.Ratings, folds, seed),
+            "holdout" => [Splitters.Holdout(dataset.Ratings, testFraction, seed)],
+            "temporal" => [Splitters.TemporalPerUser(dataset.Ratings, testFraction)],
+            "leave-last" => [Splitters.LeaveLastN(dataset.Ratings, lastN)],
+            _ => throw new ArgumentException($"Unknown --splitter '{splitter}'. Use kfold, holdout, temporal or leave-last."),
+        };
+    }
+
+    private static IReadOnlyList<ModelEvaluation> Run(IAnsiConsole console, IRecommenderTrainer[] trainers, IReadOnlyList<DataSplit> splits, EvaluationOptions options)
+    {
+        if (!console.Profile.Capabilities.Interactive)
+        {
+            return CrossValidator.Evaluate(trainers, splits, options, new SynchronousProgress<EvaluationProgress>(p =>
+            {
+                if (p.Model.Length > 0)
+                {
+                    Console.Error.WriteLine($"[{p.Step + 1}/{p.Steps}] {p.Model} on {p.Fold}");
+                }
+            }));
+        }
+
+        IReadOnlyList<ModelEvaluation> results = [];
+        console.Progress().Start(ctx =>
+        {
+            ProgressTask task = ctx.AddTask("evaluating", maxValue: splits.Count * trainers.Length);
+            results = CrossValidator.Evaluate(trainers, splits, options, new SynchronousProgress<EvaluationProgress>(p =>
+            {
+                task.Value = p.Step;
+                task.Description = p.Model.Length > 0 ? $"{p.Model} on {p.Fold}" : "done";
+            }));
+        });
+        return results;
+    }
+
+    private static void PrintResults(IAnsiConsole console, IReadOnlyList<ModelEvaluation> results, EvaluationOptions options, bool perFold)
+    {
+        int k = options.K;
+        var table = new Table().Title($"mean over {results[0].Folds.Count} split(s)");
+        table.AddColumns("model", "RMSE", "MAE");
+        if (options.Ranking)
+        {
+            table.AddColumns($"P@{k}", $"R@{k}", $"NDCG@{k}", $"MAP@{k}", $"Hit@{k}", "coverage");
+        }
+
+        table.AddColumns("fit s", "test s");
+        foreach (ModelEvaluation r in results)
+        {
+            var row = new List<string> { Markup.Escape(r.Model), F(r.Rmse), F(r.Mae) };
+            if (options.Ranking)
+            {
+                row.AddRange([F(r.PrecisionAtK), F(r.RecallAtK), F(r.NdcgAtK), F(r.MapAtK), F(r.HitRateAtK), F(r.Coverage)]);
+            }
+
+            row.AddRange([S(r.FitSeconds), S(r.TestSeconds)]);
+            table.AddRow([.. row]);
+        }
+
+        console.Write(table);
+        if (!perFold)
+        {
+            return;
+        }
+
+        var folds = new Table().AddColumns("model", "split", "train", "test", "RMSE", "MAE", $"P@{k}", $"NDCG@{k}", "fit s", "test s");
+        foreach (ModelEvaluation r in results)
+        {
+            foreach (FoldResult f in r.Folds)
+            {
+                folds.AddRow(Markup.Escape(r.Model), Markup.Escape(f.Fold), f.TrainRatings.ToString(CultureInfo.InvariantCulture),
+                    f.TestRatings.ToString(CultureInfo.InvariantCulture), F(f.Rmse), F(f.Mae), F(f.Ranking?.Precision), F(f.Ranking?.Ndcg), S(f.FitSeconds), S(f.TestSeconds));
+            }
+        }
+
+        console.Write(folds);
+    }
+
+    private static string F(double? value) => value is double v ? v.ToString("0.0000", CultureInfo.InvariantCulture) : "-";
+
+    private static string S(double seconds) => seconds.ToString("0.000", CultureInfo.InvariantCulture);
+
+    private static object ToJson(string folder, IReadOnlyList<DataSplit> splits, EvaluationOptions options, IReadOnlyList<ModelEvaluation> results) => new
+    {
+        folder,
+        k = options.K,
+        relevanceThreshold = options.RelevanceThreshold,
+        splits = splits.Select(s => new { name = s.Name, train = s.Train.Length, test = s.Test.Length }),
+        createdAt = DateTimeOffset.UtcNow,
+        results = results.Select(r => new
+        {
+            model = r.Model,
+            rmse = r.Rmse,
+            mae = r.Mae,
+            precisionAtK = r.PrecisionAtK,
+            recallAtK = r.RecallAtK,
+            ndcgAtK = r.NdcgAtK,
+            mapAtK = r.MapAtK,
+            hitRateAtK = r.HitRateAtK,
+            coverage = r.Coverage,
+            fitSeconds = r.FitSeconds,
+            testSeconds = r.TestSeconds,
+            medianFitSeconds = r.MedianFitSeconds,
+            medianTestSeconds = r.MedianTestSeconds,
+            folds = r.Folds.Select(f => new
+            {
+                fold = f.Fold,
+                trainRatings = f.TrainRatings,
+                testRatings = f.TestRatings,
+                rmse = f.Rmse,
+                mae = f.Mae,
+                precisionAtK = f.Ranking?.Precision,
+                recallAtK = f.Ranking?.Recall,
+                ndcgAtK = f.Ranking?.Ndcg,
+                mapAtK = f.Ranking?.Map,
+                hitRateAtK = f.Ranking?.HitRate,
+                coverage = f.Ranking?.Coverage,
+                rankedUsers = f.Ranking?.Users,
+                fitSeconds = f.FitSeconds,
+                testSeconds = f.TestSeconds,
+                rankSeconds = f.Ranking?.Seconds,
+            }),
+        }),
+    };
+}
+
+/// <summary>An IProgress that reports on the calling thread (Progress&lt;T&gt; posts to the thread pool).</summary>
+internal sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
+{
+    public void Report(T value) => report(value);
+}

@@ -1,0 +1,136 @@
+using System.IO.Compression;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+
+namespace MovieRec.Core.Data;
+
+/// <summary>
+/// Downloads a MovieLens archive, verifies its SHA-256, and unpacks it into <c>&lt;root&gt;/&lt;name&gt;</c>. The
+/// folder appears whole or not at all: the archive is unpacked beside it and moved into place.
+/// </summary>
+public sealed class DatasetDownloader(HttpClient http)
+{
+    /// <summary>Downloads (or takes <paramref name="localArchive"/>), verifies and unpacks; returns the dataset folder.</summary>
+    public async Task<string> FetchAsync(DatasetInfo dataset, string root, string? localArchive = null, bool force = false,
+        IProgress<(long Done, long? Total)>? progress = null, CancellationToken cancellationToken = default)
+    {
+        string target = Path.Combine(root, dataset.Name);
+        if (Directory.Exists(target) && !force)
+        {
+            return target;
+        }
+
+        Directory.CreateDirectory(root);
+        string archive = localArchive ?? Path.Combine(root, $".{dataset.Name}.{Guid.NewGuid():N}.zip.partial");
+        try
+        {
+            if (localArchive is null)
+            {
+                await DownloadAsync(dataset, archive, progress, cancellationToken).ConfigureAwait(false);
+            }
+            else if (!File.Exists(localArchive))
+            {
+                throw new FileNotFoundException($"Archive '{localArchive}' does not exist.", localArchive);
+            }
+
+            string actual = await Sha256Async(archive, cancellationToken).ConfigureAwait(false);
+            if (!string.Equals(actual, dataset.Sha256, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new InvalidDataException(
+                    $"SHA-256 of {(localArchive ?? dataset.Url.ToString())} is {actual}, expected {dataset.Sha256}: the file is damaged or not the official {dataset.Name} archive. Nothing was installed.");
+            }
+
+            Unpack(archive, root, target, force);
+            return target;
+        }
+        finally
+        {
+            if (localArchive is null && File.Exists(archive))
+            {
+                File.Delete(archive);
+            }
+        }
+    }
+
+    private async Task DownloadAsync(DatasetInfo dataset, string path, IProgress<(long, long?)>? progress, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using HttpResponseMessage response = await http.GetAsync(dataset.Url, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            response.EnsureSuccessStatusCode();
+            long? total = response.Content.Headers.ContentLength ?? dataset.Bytes;
+            await using Stream source = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            await using var destination = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true);
+            byte[] buffer = new byte[1 << 16];
+            long done = 0;
+            int read;
+            while ((read = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                done += read;
+                progress?.Report((done, total));
+            }
+        }
+        catch (Exception e) when (e is HttpRequestException or SocketException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            throw new IOException(
+                $"Could not download {dataset.Url}: {e.Message}. If this machine is offline, get the archive elsewhere and either " +
+                $"install it with 'movierec data fetch {dataset.Name} --archive <path-to-zip>' or unzip it and point MovieRec at the folder " +
+                $"(the folder argument, or {MovieLensLoader.DataEnvironmentVariable}=/path/to/{dataset.Name}).", e);
+        }
+    }
+
+    private static async Task<string> Sha256Async(string path, CancellationToken cancellationToken)
+    {
+        await using FileStream stream = File.OpenRead(path);
+        byte[] hash = await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false);
+        return Convert.ToHexStringLower(hash);
+    }
+
+    private static void Unpack(string archive, string root, string target, bool force)
+    {
+        string staging = Path.Combine(root, $".{Path.GetFileName(target)}.{Guid.NewGuid():N}.unpack");
+        try
+        {
+            ZipFile.ExtractToDirectory(archive, staging);
+
+            // GroupLens archives hold one top folder named after the dataset; take whichever folder has the ratings.
+            string content = FindDatasetFolder(staging)
+                ?? throw new InvalidDataException($"The archive '{archive}' holds no MovieLens ratings file.");
+            if (force && Directory.Exists(target))
+            {
+                Directory.Delete(target, recursive: true);
+            }
+
+            Directory.Move(content, target);
+        }
+        finally
+        {
+            if (Directory.Exists(staging))
+            {
+                Directory.Delete(staging, recursive: true);
+            }
+        }
+    }
+
+    private static string? FindDatasetFolder(string folder)
+    {
+        foreach (string name in (string[])["ratings.csv", "u.data", "ratings.dat"])
+        {
+            if (File.Exists(Path.Combine(folder, name)))
+            {
+                return folder;
+            }
+        }
+
+        foreach (string sub in Directory.EnumerateDirectories(folder))
+        {
+            if (FindDatasetFolder(sub) is string found)
+            {
+                return found;
+            }
+        }
+
+        return null;
+    }
+}

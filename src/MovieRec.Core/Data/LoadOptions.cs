@@ -1,0 +1,52 @@
+namespace MovieRec.Core.Data;
+
+/// <summary>How strictly a dataset is read.</summary>
+public sealed record LoadOptions
+{
+    public static readonly LoadOptions Default = new();
+
+    /// <summary>Skip malformed rows (and report them) instead of stopping at the first one.</summary>
+    public bool SkipInvalid { get; init; }
+
+    /// <summary>How many skipped rows the report quotes.</summary>
+    public int MaxReportedProblems { get; init; } = 5;
+
+    /// <summary>Read the catalogue, tags and links too (only ratings when false).</summary>
+    public bool IncludeMetadata { get; init; } = true;
+}
+
+/// <summary>What happened while reading: rows skipped, duplicates dropped.</summary>
+public sealed class LoadReport
+{
+    private readonly List<string> _problems = [];
+
+    public int SkippedRows { get; private set; }
+
+    /// <summary>(user, movie) pairs rated more than once; only the latest rating by timestamp is kept.</summary>
+    public int DuplicateRatings { get; internal set; }
+
+    /// <summary>The first few skipped rows, as error messages.</summary>
+    public IReadOnlyList<string> Problems => _problems;
+
+    internal void AddSkipped(MovieLensDataException problem, int maxReported)
+    {
+        SkippedRows++;
+        if (_problems.Count < maxReported)
+        {
+            _problems.Add(problem.Message);
+        }
+    }
+
+    internal void Merge(LoadReport other, int maxReported)
+    {
+        SkippedRows += other.SkippedRows;
+        DuplicateRatings += other.DuplicateRatings;
+        foreach (string p in other._problems)
+        {
+            if (_problems.Count < maxReported)
+            {
+                _problems.Add(p);
+            }
+        }
+    }
+}

@@ -1,0 +1,29 @@
+namespace MovieRec.Core.Data;
+
+/// <summary>A whole MovieLens dataset as read from one folder.</summary>
+public sealed class MovieLensDataset
+{
+    public required string Folder { get; init; }
+
+    /// <summary>The folder's name, e.g. "ml-latest-small".</summary>
+    public required string Name { get; init; }
+
+    public required MovieLensFormat Format { get; init; }
+
+    /// <summary>The scale this format declares; every rating lies inside it.</summary>
+    public required RatingScale Scale { get; init; }
+
+    /// <summary>Ratings in file order, one per (user, movie).</summary>
+    public required Rating[] Ratings { get; init; }
+
+    public required IReadOnlyList<Movie> Movies { get; init; }
+
+    public required IReadOnlyList<Tag> Tags { get; init; }
+
+    public required IReadOnlyList<MovieLink> Links { get; init; }
+
+    public required LoadReport Report { get; init; }
+
+    /// <summary>The files that were read, for checksums and messages.</summary>
+    public required IReadOnlyList<string> Files { get; init; }
+}

@@ -1,0 +1,200 @@
+namespace MovieRec.Core.Data;
+
+/// <summary>
+/// Ratings over dense indices, held twice in compressed sparse rows: user-major (row u lists the items u rated) and
+/// item-major (row i lists the users who rated i). Each row is sorted by column index. Immutable.
+/// </summary>
+public sealed class RatingMatrix
+{
+    private readonly int[] _userStart;
+    private readonly int[] _userItems;
+    private readonly float[] _userValues;
+    private readonly int[] _itemStart;
+    private readonly int[] _itemUsers;
+    private readonly float[] _itemValues;
+
+    private RatingMatrix(IdMap users, IdMap items, int[] userStart, int[] userItems, float[] userValues)
+    {
+        Users = users;
+        Items = items;
+        _userStart = userStart;
+        _userItems = userItems;
+        _userValues = userValues;
+        (_itemStart, _itemUsers, _itemValues) = Transpose(userStart, userItems, userValues, items.Count);
+
+        double sum = 0;
+        float min = float.PositiveInfinity, max = float.NegativeInfinity;
+        foreach (float v in userValues)
+        {
+            sum += v;
+            min = Math.Min(min, v);
+            max = Math.Max(max, v);
+        }
+
+        GlobalMean = userValues.Length == 0 ? 0 : sum / userValues.Length;
+        Scale = userValues.Length == 0 ? RatingScale.HalfStars : new RatingScale(min, max);
+    }
+
+    public IdMap Users { get; }
+
+    public IdMap Items { get; }
+
+    public int UserCount => Users.Count;
+
+    public int ItemCount => Items.Count;
+
+    /// <summary>Number of ratings.</summary>
+    public int Count => _userItems.Length;
+
+    public double GlobalMean { get; }
+
+    /// <summary>The lowest and highest rating present: predictions are clipped to it.</summary>
+    public RatingScale Scale { get; }
+
+    /// <summary>Row starts of the user-major form (length UserCount + 1).</summary>
+    public ReadOnlySpan<int> UserRowStart => _userStart;
+
+    public ReadOnlySpan<int> UserItemIndex => _userItems;
+
+    public ReadOnlySpan<float> UserValues => _userValues;
+
+    public ReadOnlySpan<int> ItemRowStart => _itemStart;
+
+    public ReadOnlySpan<int> ItemUserIndex => _itemUsers;
+
+    public ReadOnlySpan<float> ItemValues => _itemValues;
+
+    /// <summary>Builds the matrix over the users and movies present in <paramref name="ratings"/>.</summary>
+    public static RatingMatrix Build(ReadOnlySpan<Rating> ratings)
+    {
+        int[] userIds = new int[ratings.Length];
+        int[] movieIds = new int[ratings.Length];
+        for (int r = 0; r < ratings.Length; r++)
+        {
+            userIds[r] = ratings[r].UserId;
+            movieIds[r] = ratings[r].MovieId;
+        }
+
+        IdMap users = IdMap.FromIds(userIds);
+        IdMap items = IdMap.FromIds(movieIds);
+
+        // Counting sort into item-major rows, then transpose: rows come out sorted by column on each pass.
+        int[] itemStart = new int[items.Count + 1];
+        int[] itemOf = new int[ratings.Length];
+        for (int r = 0; r < ratings.Length; r++)
+        {
+            itemOf[r] = items.IndexOf(movieIds[r]);
+            itemStart[itemOf[r] + 1]++;
+        }
+
+        for (int i = 0; i < items.Count; i++)
+        {
+            itemStart[i + 1] += itemStart[i];
+        }
+
+        int[] next = itemStart[..^1];
+        int[] itemUsers = new int[ratings.Length];
+        float[] itemValues = new float[ratings.Length];
+        for (int r = 0; r < ratings.Length; r++)
+        {
+            int slot = next[itemOf[r]]++;
+            itemUsers[slot] = users.IndexOf(userIds[r]);
+            itemValues[slot] = ratings[r].Value;
+        }
+
+        (int[] userStart, int[] userItems, float[] userValues) = Transpose(itemStart, itemUsers, itemValues, users.Count);
+        for (int u = 0; u < users.Count; u++)
+        {
+            for (int p = userStart[u] + 1; p < userStart[u + 1]; p++)
+            {
+                if (userItems[p] == userItems[p - 1])
+                {
+                    throw new ArgumentException(
+                        $"User {users.RawId(u)} rated movie {items.RawId(userItems[p])} twice; load ratings through MovieLensLoader, which keeps the latest.",
+                        nameof(ratings));
+                }
+            }
+        }
+
+        return new RatingMatrix(users, items, userStart, userItems, userValues);
+    }
+
+    /// <summary>Rebuilds a matrix from its user-major arrays (as saved with a model), checking their shape.</summary>
+    public static RatingMatrix FromUserMajor(IdMap users, IdMap items, int[] userStart, int[] userItems, float[] userValues)
+    {
+        if (userStart.Length != users.Count + 1 || userStart[0] != 0 || userStart[^1] != userItems.Length || userItems.Length != userValues.Length)
+        {
+            throw new InvalidDataException("The rating matrix arrays do not fit together.");
+        }
+
+        for (int u = 0; u < users.Count; u++)
+        {
+            if (userStart[u + 1] < userStart[u])
+            {
+                throw new InvalidDataException("The rating matrix row starts are not ascending.");
+            }
+
+            for (int p = userStart[u]; p < userStart[u + 1]; p++)
+            {
+                if ((uint)userItems[p] >= (uint)items.Count || (p > userStart[u] && userItems[p] <= userItems[p - 1]))
+                {
+                    throw new InvalidDataException("The rating matrix item indices are out of range or unsorted.");
+                }
+            }
+        }
+
+        return new RatingMatrix(users, items, userStart, userItems, userValues);
+    }
+
+    /// <summary>The items user <paramref name="u"/> rated, ascending.</summary>
+    public ReadOnlySpan<int> ItemsOf(int u) => _userItems.AsSpan(_userStart[u], _userStart[u + 1] - _userStart[u]);
+
+    /// <summary>The ratings of user <paramref name="u"/>, aligned with <see cref="ItemsOf"/>.</summary>
+    public ReadOnlySpan<float> RatingsOf(int u) => _userValues.AsSpan(_userStart[u], _userStart[u + 1] - _userStart[u]);
+
+    /// <summary>The users who rated item <paramref name="i"/>, ascending.</summary>
+    public ReadOnlySpan<int> UsersOf(int i) => _itemUsers.AsSpan(_itemStart[i], _itemStart[i + 1] - _itemStart[i]);
+
+    /// <summary>The ratings of item <paramref name="i"/>, aligned with <see cref="UsersOf"/>.</summary>
+    public ReadOnlySpan<float> RatingsOfItem(int i) => _itemValues.AsSpan(_itemStart[i], _itemStart[i + 1] - _itemStart[i]);
+
+    public int UserRatingCount(int u) => _userStart[u + 1] - _userStart[u];
+
+    public int ItemRatingCount(int i) => _itemStart[i + 1] - _itemStart[i];
+
+    /// <summary>The rating user u gave item i, or null. Binary search in the user's row.</summary>
+    public float? Get(int u, int i)
+    {
+        int p = ItemsOf(u).BinarySearch(i);
+        return p >= 0 ? RatingsOf(u)[p] : null;
+    }
+
+    private static (int[] Start, int[] Index, float[] Values) Transpose(int[] start, int[] index, float[] values, int columns)
+    {
+        int[] tStart = new int[columns + 1];
+        foreach (int c in index)
+        {
+            tStart[c + 1]++;
+        }
+
+        for (int c = 0; c < columns; c++)
+        {
+            tStart[c + 1] += tStart[c];
+        }
+
+        int[] next = tStart[..^1];
+        int[] tIndex = new int[index.Length];
+        float[] tValues = new float[index.Length];
+        for (int row = 0; row < start.Length - 1; row++)
+        {
+            for (int p = start[row]; p < start[row + 1]; p++)
+            {
+                int slot = next[index[p]]++;
+                tIndex[slot] = row;
+                tValues[slot] = values[p];
+            }
+        }
+
+        return (tStart, tIndex, tValues);
+    }
+}

@@ -1,0 +1,105 @@
+using MovieRec.Core.Data;
+using MovieRec.Core.Numerics;
+
+namespace MovieRec.Core.Models;
+
+/// <summary>
+/// The prediction template every model shares: raw ids are mapped to dense indices here, unknown users and movies
+/// are answered by the <see cref="Fallback"/> baseline, estimates are clipped to the rating scale, and top-N
+/// selection runs over <see cref="Score"/>. Algorithms override <see cref="EstimateCore"/> and, for ranking,
+/// <see cref="Score"/>; and write their parameters for <see cref="Artifacts.ModelSerializer"/>.
+/// </summary>
+public abstract class RecommenderModel : IRecommenderModel
+{
+    protected RecommenderModel(string name, RatingMatrix train, BiasBaseline fallback)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        if (fallback.UserBias.Length != train.UserCount || fallback.ItemBias.Length != train.ItemCount)
+        {
+            throw new ArgumentException("The fallback baseline does not match the training matrix.", nameof(fallback));
+        }
+
+        Name = name;
+        Train = train;
+        Fallback = fallback;
+    }
+
+    public string Name { get; }
+
+    public RatingMatrix Train { get; }
+
+    /// <summary>Answers for unknown users and movies.</summary>
+    public BiasBaseline Fallback { get; }
+
+    public Prediction Predict(int userId, int movieId)
+    {
+        int u = Train.Users.IndexOf(userId);
+        int i = Train.Items.IndexOf(movieId);
+        if (u >= 0 && i >= 0)
+        {
+            return new Prediction(userId, movieId, Estimate(u, i), PredictionFallback.None);
+        }
+
+        PredictionFallback why = (u, i) switch
+        {
+            ( < 0, < 0) => PredictionFallback.UnknownUserAndMovie,
+            ( < 0, _) => PredictionFallback.UnknownUser,
+            _ => PredictionFallback.UnknownMovie,
+        };
+        return new Prediction(userId, movieId, Train.Scale.Clip(Fallback.Estimate(u, i)), why);
+    }
+
+    public float Estimate(int u, int i) => Train.Scale.Clip(EstimateCore(u, i));
+
+    public virtual void Score(int u, Span<float> scores)
+    {
+        for (int i = 0; i < scores.Length; i++)
+        {
+            scores[i] = EstimateCore(u, i);
+        }
+    }
+
+    public IReadOnlyList<ScoredMovie> Recommend(int userId, int n, bool excludeRated = true, Func<int, bool>? filter = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        float[] scores = new float[Train.ItemCount];
+        int u = Train.Users.IndexOf(userId);
+        if (u >= 0)
+        {
+            Score(u, scores);
+        }
+        else
+        {
+            ScoreUnknownUser(scores);
+        }
+
+        ReadOnlySpan<int> exclude = u >= 0 && excludeRated ? Train.ItemsOf(u) : default;
+        Func<int, bool>? include = filter is null ? null : i => filter(Train.Items.RawId(i));
+        int[] top = TopK.Select(scores, n, exclude, include);
+        var result = new ScoredMovie[top.Length];
+        for (int r = 0; r < top.Length; r++)
+        {
+            result[r] = new ScoredMovie(Train.Items.RawId(top[r]), scores[top[r]]);
+        }
+
+        return result;
+    }
+
+    public virtual IReadOnlyList<ScoredMovie> Similar(int movieId, int n) =>
+        throw new NotSupportedException($"Model '{Name}' has no notion of similar movies.");
+
+    /// <summary>Writes what the algorithm learned (not the matrix or fallback, which the serializer writes).</summary>
+    protected internal abstract void WriteParameters(BinaryWriter writer);
+
+    /// <summary>The unclipped estimate for a known user and item.</summary>
+    protected abstract float EstimateCore(int u, int i);
+
+    /// <summary>Ranking scores for a user the model has not seen: the movies' baselines unless overridden.</summary>
+    protected virtual void ScoreUnknownUser(Span<float> scores)
+    {
+        for (int i = 0; i < scores.Length; i++)
+        {
+            scores[i] = Fallback.Estimate(-1, i);
+        }
+    }
+}
