@@ -1,0 +1,132 @@
+using System.Text.Json;
+using MovieRec.Cli;
+using Spectre.Console;
+
+namespace MovieRec.Core.Tests.Cli;
+
+public sealed class CliTests : IDisposable
+{
+    private readonly TempFolder _dir = new();
+    private readonly StringWriter _out = new();
+    private readonly IAnsiConsole _console;
+
+    public CliTests()
+    {
+        _console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(_out),
+            Ansi = AnsiSupport.No,
+            Interactive = InteractionSupport.No,
+        });
+        _console.Profile.Width = 200;
+    }
+
+    public void Dispose()
+    {
+        _dir.Dispose();
+        _out.Dispose();
+    }
+
+    [Fact]
+    public void Data_info_json_has_the_documented_fields()
+    {
+        string folder = Fixtures.WriteCsvDataset(_dir, Fixtures.SyntheticRatings(10, 20), movies: 25);
+
+        int code = CliApp.Run(["data", "info", folder, "--json"], _console);
+
+        Assert.Equal(0, code);
+        using JsonDocument json = JsonDocument.Parse(_out.ToString());
+        JsonElement root = json.RootElement;
+        Assert.Equal(Fixtures.SyntheticRatings(10, 20).Length, root.GetProperty("ratings").GetInt32());
+        Assert.Equal(10, root.GetProperty("users").GetInt32());
+        Assert.Equal(25, root.GetProperty("movies").GetInt32());
+        Assert.True(root.GetProperty("ratedMovies").GetInt32() <= 20);
+        Assert.Equal(2, root.GetProperty("tags").GetInt32());
+        Assert.True(root.GetProperty("minRating").GetDouble() >= 0.5);
+        Assert.True(root.GetProperty("maxRating").GetDouble() <= 5.0);
+    }
+
+    [Fact]
+    public void Data_info_prints_a_table()
+    {
+        string folder = Fixtures.WriteCsvDataset(_dir, Fixtures.SyntheticRatings(10, 20));
+
+        Assert.Equal(0, CliApp.Run(["data", "info", folder], _console));
+
+        Assert.Contains("rated movies", _out.ToString(), StringComparison.Ordinal);
+        Assert.Contains("Animation", _out.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Evaluate_writes_the_documented_json_for_each_model_and_fold()
+    {
+        string folder = Fixtures.WriteCsvDataset(_dir, Fixtures.SyntheticRatings());
+        string jsonPath = Path.Combine(_dir.Path, "out", "results.json");
+
+        int code = CliApp.Run(["evaluate", folder, "--model", "baseline,popular", "--folds", "3", "--seed", "4", "--k", "5", "--json", jsonPath], _console);
+
+        Assert.Equal(0, code);
+        using JsonDocument json = JsonDocument.Parse(File.ReadAllText(jsonPath));
+        JsonElement[] results = [.. json.RootElement.GetProperty("results").EnumerateArray()];
+        Assert.Equal(["baseline", "popular"], results.Select(r => r.GetProperty("model").GetString()));
+        foreach (JsonElement r in results)
+        {
+            foreach (string field in (string[])["rmse", "mae", "precisionAtK", "recallAtK", "ndcgAtK", "mapAtK", "coverage", "fitSeconds", "testSeconds"])
+            {
+                Assert.True(r.GetProperty(field).GetDouble() >= 0, field);
+            }
+
+            Assert.Equal(3, r.GetProperty("folds").GetArrayLength());
+        }
+
+        Assert.InRange(results[0].GetProperty("rmse").GetDouble(), 0.3, 1.5);
+        Assert.Contains("NDCG@5", _out.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Evaluate_reads_explicit_split_pairs_relative_to_the_folder()
+    {
+        string folder = Fixtures.WriteCsvDataset(_dir, Fixtures.SyntheticRatings());
+        var ratings = Fixtures.SyntheticRatings();
+        _dir.Write("a.train", string.Join('\n', ratings.Where((_, i) => i % 4 != 0).Select(r => $"{r.UserId}\t{r.MovieId}\t{r.Value}\t{r.Timestamp}")));
+        _dir.Write("a.test", string.Join('\n', ratings.Where((_, i) => i % 4 == 0).Select(r => $"{r.UserId}\t{r.MovieId}\t{r.Value}\t{r.Timestamp}")));
+        string jsonPath = Path.Combine(_dir.Path, "r.json");
+
+        int code = CliApp.Run(["evaluate", folder, "--model", "mean", "--split", "a.train:a.test", "--json", jsonPath], _console);
+
+        Assert.Equal(0, code);
+        using JsonDocument json = JsonDocument.Parse(File.ReadAllText(jsonPath));
+        JsonElement fold = json.RootElement.GetProperty("results")[0].GetProperty("folds")[0];
+        Assert.Equal(ratings.Length / 4 + (ratings.Length % 4 == 0 ? 0 : 1), fold.GetProperty("testRatings").GetInt32());
+    }
+
+    [Fact]
+    public void User_errors_print_one_line_and_exit_1()
+    {
+        Assert.Equal(1, CliApp.Run(["data", "info", Path.Combine(_dir.Path, "missing")], _console));
+        Assert.Contains("does not exist", _out.ToString(), StringComparison.Ordinal);
+
+        string folder = Fixtures.WriteCsvDataset(_dir, Fixtures.SyntheticRatings(10, 20));
+        Assert.Equal(1, CliApp.Run(["evaluate", folder, "--model", "nope"], _console));
+        Assert.Contains("Unknown model 'nope'", _out.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", _out.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_folder_comes_from_the_argument_then_the_environment_then_the_default()
+    {
+        Assert.Equal("x", CliApp.ResolveFolder("x"));
+        string? saved = Environment.GetEnvironmentVariable("MOVIEREC_DATA");
+        try
+        {
+            Environment.SetEnvironmentVariable("MOVIEREC_DATA", "/from/env");
+            Assert.Equal("/from/env", CliApp.ResolveFolder(null));
+            Environment.SetEnvironmentVariable("MOVIEREC_DATA", null);
+            Assert.Equal("data/ml-latest-small", CliApp.ResolveFolder(null));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("MOVIEREC_DATA", saved);
+        }
+    }
+}

@@ -1,0 +1,53 @@
+using MovieRec.Core.Data;
+using MovieRec.Core.Evaluation;
+using MovieRec.Core.Models;
+using MovieRec.Core.Models.Baselines;
+
+namespace MovieRec.Core.Tests.Evaluation;
+
+/// <summary>The figures of ../shared/benchmarks/PEERS.md that the foundation must reach, on the shared splits.</summary>
+public sealed class ReferenceFiguresTests
+{
+    [SkippableFact]
+    public void Baseline_matches_surprise_on_the_ml_100k_folds()
+    {
+        string folder = SharedData.Require("datasets", "ml-100k");
+        IReadOnlyList<DataSplit> splits = Splitters.FromFiles(
+            Enumerable.Range(1, 5).Select(f => (Path.Combine(folder, $"u{f}.base"), Path.Combine(folder, $"u{f}.test"))), RatingScale.WholeStars);
+
+        ModelEvaluation result = CrossValidator.Evaluate([new BaselineOnlyTrainer()], splits, new EvaluationOptions { Ranking = false })[0];
+
+        Assert.True(result.Rmse <= 0.9457 + 0.002, $"RMSE {result.Rmse:0.0000}");
+    }
+
+    [SkippableFact]
+    public void Baseline_matches_surprise_on_the_ml_latest_small_folds()
+    {
+        IReadOnlyList<DataSplit> splits = LatestSmallFolds(5);
+
+        ModelEvaluation result = CrossValidator.Evaluate([new BaselineOnlyTrainer()], splits, new EvaluationOptions { Ranking = false })[0];
+
+        Assert.True(result.Rmse <= 0.8727 + 0.002, $"RMSE {result.Rmse:0.0000}");
+    }
+
+    [SkippableFact]
+    public void Popularity_top10_on_fold1_matches_the_reference_protocol()
+    {
+        DataSplit fold1 = LatestSmallFolds(1)[0];
+        IRecommenderModel model = new PopularityTrainer().Fit(RatingMatrix.Build(fold1.Train));
+
+        RankingResult r = CrossValidator.EvaluateRanking(model, fold1.Test, 10, 4.0f);
+
+        Assert.Equal(597, r.Users);
+        Assert.Equal(0.1173, r.Precision, 0.003);
+        Assert.Equal(0.1039, r.Recall, 0.003);
+        Assert.Equal(0.1627, r.Ndcg, 0.003);
+    }
+
+    private static IReadOnlyList<DataSplit> LatestSmallFolds(int count)
+    {
+        string splits = SharedData.Require("benchmarks", "splits", "ml-latest-small");
+        return Splitters.FromFiles(
+            Enumerable.Range(1, count).Select(f => (Path.Combine(splits, $"fold{f}.train.csv"), Path.Combine(splits, $"fold{f}.test.csv"))), RatingScale.HalfStars);
+    }
+}
