@@ -85,7 +85,7 @@ internal static class EvaluateCommand
                     throw new ArgumentException($"--split '{pair}' is not of the form <train>:<test>.");
                 }
 
-                files.Add((Path.Combine(folder, parts[0]), Path.Combine(folder, parts[1])));
+                files.Add((SplitPath(folder, parts[0]), SplitPath(folder, parts[1])));
             }
 
             return Splitters.FromFiles(files, scale, load);
@@ -101,6 +101,13 @@ internal static class EvaluateCommand
             "leave-last" => [Splitters.LeaveLastN(dataset.Ratings, lastN)],
             _ => throw new ArgumentException($"Unknown --splitter '{splitter}'. Use kfold, holdout, temporal or leave-last."),
         };
+    }
+
+    /// <summary>Relative to the dataset folder; a path that exists only relative to the working folder is taken from there.</summary>
+    private static string SplitPath(string folder, string path)
+    {
+        string inFolder = Path.Combine(folder, path);
+        return File.Exists(inFolder) || !File.Exists(path) ? inFolder : path;
     }
 
     private static IReadOnlyList<ModelEvaluation> Run(IAnsiConsole console, IRecommenderTrainer[] trainers, IReadOnlyList<DataSplit> splits, EvaluationOptions options)

@@ -1,4 +1,5 @@
 using MovieRec.Core.Models.Baselines;
+using MovieRec.Core.Models.Factorization;
 
 namespace MovieRec.Core.Models;
 
@@ -14,6 +15,10 @@ public static class ModelCatalog
         new(BaselineOnlyTrainer.AlsName, "mu + b_u + b_i, ALS (Surprise BaselineOnly defaults)", _ => new BaselineOnlyTrainer()),
         new(BaselineOnlyTrainer.SgdName, "mu + b_u + b_i, SGD (Surprise defaults)", _ => new BaselineOnlyTrainer(new BaselineOptions { Method = BaselineMethod.Sgd })),
         new(PopularityTrainer.ModelName, "most rated movies first; baseline rating predictions", _ => new PopularityTrainer()),
+        new(SvdTrainer.ModelName, "biased matrix factorization by SGD, MovieRec's tuned defaults", seed => new SvdTrainer(new SvdOptions { Seed = seed })),
+        new(SvdTrainer.SurpriseName, "biased matrix factorization by SGD, Surprise's defaults", seed => new SvdTrainer(SvdOptions.Surprise with { Seed = seed }, SvdTrainer.SurpriseName)),
+        new(SvdPlusPlusTrainer.ModelName, "SVD++: factorization with implicit feedback from what each user rated", seed => new SvdPlusPlusTrainer(SvdPlusPlusTrainer.Defaults with { Seed = seed })),
+        new(AlsTrainer.ModelName, "biased matrix factorization by alternating least squares", seed => new AlsTrainer(new AlsOptions { Seed = seed })),
     ];
 
     public static IReadOnlyList<string> Names { get; } = [.. All.Select(m => m.Name)];

@@ -1,0 +1,185 @@
+using System.Numerics.Tensors;
+using MovieRec.Core.Artifacts;
+using MovieRec.Core.Data;
+using MovieRec.Core.Numerics;
+
+namespace MovieRec.Core.Models.Factorization;
+
+/// <summary>
+/// r_ui = mu + b_u + b_i + p_u . q_i, with user and item factors packed row-major (row u is
+/// <c>UserFactors.AsSpan(u * Factors, Factors)</c>). SVD, SVD++ (whose user row already holds p_u plus the implicit
+/// term) and ALS all produce this model.
+/// </summary>
+public sealed class MatrixFactorizationModel : RecommenderModel
+{
+    private readonly float _mu;
+    private readonly float[] _userBias;
+    private readonly float[] _itemBias;
+    private readonly float[] _userFactors;
+    private readonly float[] _itemFactors;
+
+    internal MatrixFactorizationModel(string name, RatingMatrix train, BiasBaseline fallback, int factors,
+        float mu, float[] userBias, float[] itemBias, float[] userFactors, float[] itemFactors, float foldInRegularization)
+        : base(name, train, fallback)
+    {
+        if (factors <= 0 || userBias.Length != train.UserCount || itemBias.Length != train.ItemCount
+            || userFactors.Length != train.UserCount * factors || itemFactors.Length != train.ItemCount * factors)
+        {
+            throw new InvalidDataException("The factor arrays do not match the training matrix.");
+        }
+
+        Factors = factors;
+        _mu = mu;
+        _userBias = userBias;
+        _itemBias = itemBias;
+        _userFactors = userFactors;
+        _itemFactors = itemFactors;
+        FoldInRegularization = foldInRegularization;
+    }
+
+    public int Factors { get; }
+
+    /// <summary>Regularisation of the least-squares fold-in of new users.</summary>
+    public float FoldInRegularization { get; }
+
+    public ReadOnlySpan<float> UserFactors(int u) => _userFactors.AsSpan(u * Factors, Factors);
+
+    public ReadOnlySpan<float> ItemFactors(int i) => _itemFactors.AsSpan(i * Factors, Factors);
+
+    public override void Score(int u, Span<float> scores) =>
+        ScoreVector(_userBias[u], UserFactors(u), scores);
+
+    /// <summary>
+    /// The bias and factors of a user who is not in the model, from a few (movie, rating) pairs, by one regularised
+    /// least-squares solve with the item side held fixed: no retraining. Unknown movies are ignored.
+    /// </summary>
+    public FoldedInUser FoldIn(IReadOnlyList<(int MovieId, float Rating)> ratings)
+    {
+        int k = Factors, n = k + 1; // factors plus the user bias
+        double[] a = new double[n * n];
+        double[] b = new double[n];
+        int used = 0;
+        var rated = new List<int>();
+        foreach ((int movieId, float rating) in ratings)
+        {
+            int i = Train.Items.IndexOf(movieId);
+            if (i < 0)
+            {
+                continue;
+            }
+
+            used++;
+            rated.Add(i);
+            ReadOnlySpan<float> q = ItemFactors(i);
+            double target = rating - _mu - _itemBias[i];
+            for (int r = 0; r < n; r++)
+            {
+                double xr = r < k ? q[r] : 1.0;
+                b[r] += xr * target;
+                for (int c = 0; c <= r; c++)
+                {
+                    a[(r * n) + c] += xr * (c < k ? q[c] : 1.0);
+                }
+            }
+        }
+
+        float[] factors = new float[k];
+        float bias = 0;
+        if (used > 0)
+        {
+            double lambda = FoldInRegularization * used;
+            for (int r = 0; r < n; r++)
+            {
+                a[(r * n) + r] += lambda;
+            }
+
+            if (Cholesky.Solve(a, b, n))
+            {
+                for (int f = 0; f < k; f++)
+                {
+                    factors[f] = (float)b[f];
+                }
+
+                bias = (float)b[k];
+            }
+        }
+
+        rated.Sort();
+        return new FoldedInUser(this, bias, factors, [.. rated]);
+    }
+
+    internal float EstimateWith(float userBias, ReadOnlySpan<float> userFactors, int i) =>
+        _mu + userBias + _itemBias[i] + TensorPrimitives.Dot(userFactors, ItemFactors(i));
+
+    /// <summary>Scores of every item for a user given by bias and factors.</summary>
+    internal void ScoreVector(float userBias, ReadOnlySpan<float> userFactors, Span<float> scores)
+    {
+        for (int i = 0; i < scores.Length; i++)
+        {
+            scores[i] = _mu + userBias + _itemBias[i] + TensorPrimitives.Dot(userFactors, ItemFactors(i));
+        }
+    }
+
+    protected internal override void WriteParameters(BinaryWriter writer)
+    {
+        writer.Write(Factors);
+        writer.Write(_mu);
+        writer.Write(FoldInRegularization);
+        ModelBinary.WriteArray<float>(writer, _userBias);
+        ModelBinary.WriteArray<float>(writer, _itemBias);
+        ModelBinary.WriteArray<float>(writer, _userFactors);
+        ModelBinary.WriteArray<float>(writer, _itemFactors);
+    }
+
+    internal static MatrixFactorizationModel Read(string name, BinaryReader reader, RatingMatrix train, BiasBaseline fallback)
+    {
+        int factors = reader.ReadInt32();
+        float mu = reader.ReadSingle();
+        float foldInReg = reader.ReadSingle();
+        return new MatrixFactorizationModel(name, train, fallback, factors, mu,
+            ModelBinary.ReadFloats(reader), ModelBinary.ReadFloats(reader), ModelBinary.ReadFloats(reader), ModelBinary.ReadFloats(reader), foldInReg);
+    }
+
+    protected override float EstimateCore(int u, int i) => EstimateWith(_userBias[u], UserFactors(u), i);
+}
+
+/// <summary>A user folded into a factorization model: predictions and recommendations without retraining.</summary>
+public sealed class FoldedInUser
+{
+    private readonly MatrixFactorizationModel _model;
+    private readonly int[] _ratedItems;
+    private readonly float[] _factors;
+
+    internal FoldedInUser(MatrixFactorizationModel model, float bias, float[] factors, int[] ratedItems)
+    {
+        _model = model;
+        Bias = bias;
+        _factors = factors;
+        _ratedItems = ratedItems;
+    }
+
+    public float Bias { get; }
+
+    public ReadOnlySpan<float> Factors => _factors;
+
+    /// <summary>The predicted rating of a raw movie id, or null when the movie is not in the model.</summary>
+    public float? Predict(int movieId)
+    {
+        int i = _model.Train.Items.IndexOf(movieId);
+        if (i < 0)
+        {
+            return null;
+        }
+
+        return _model.Train.Scale.Clip(_model.EstimateWith(Bias, _factors, i));
+    }
+
+    /// <summary>The top <paramref name="n"/> movies, excluding those the user rated.</summary>
+    public IReadOnlyList<ScoredMovie> Recommend(int n, Func<int, bool>? filter = null)
+    {
+        float[] scores = new float[_model.Train.ItemCount];
+        _model.ScoreVector(Bias, _factors, scores);
+        Func<int, bool>? include = filter is null ? null : i => filter(_model.Train.Items.RawId(i));
+        return [.. TopK.Select(scores, n, _ratedItems, include).Select(i => new ScoredMovie(_model.Train.Items.RawId(i), scores[i]))];
+    }
+}
