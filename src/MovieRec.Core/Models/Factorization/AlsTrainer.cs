@@ -56,7 +56,7 @@ public sealed class AlsTrainer(AlsOptions? options = null) : IRecommenderTrainer
         float[] p = new float[train.UserCount * k], q = new float[train.ItemCount * k];
         for (int n = 0; n < q.Length; n++)
         {
-            q[n] = (float)(Options.InitStd * Math.Sqrt(-2.0 * Math.Log(1.0 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble()));
+            q[n] = (float)Gaussian.Next(random, Options.InitStd);
         }
 
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.EffectiveThreads, CancellationToken = options.CancellationToken };

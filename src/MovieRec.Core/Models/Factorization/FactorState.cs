@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using MovieRec.Core.Data;
+using MovieRec.Core.Numerics;
 
 namespace MovieRec.Core.Models.Factorization;
 
@@ -67,9 +68,7 @@ internal sealed class FactorState
         {
             for (int c = 0; c < Factors; c++)
             {
-                // Box-Muller: deterministic for a seeded Random.
-                double u1 = 1.0 - random.NextDouble(), u2 = random.NextDouble();
-                f[(r * Stride) + c] = (float)(std * Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2));
+                f[(r * Stride) + c] = (float)Gaussian.Next(random, std);
             }
         }
 
