@@ -27,6 +27,7 @@ public static class ModelSerializer
         [nameof(BaselineOnlyModel)] = BaselineOnlyModel.Read,
         [nameof(PopularityModel)] = (_, r, t, f) => PopularityModel.Read(r, t, f),
         [nameof(MatrixFactorizationModel)] = MatrixFactorizationModel.Read,
+        [nameof(ImplicitFactorizationModel)] = (_, r, t, f) => ImplicitFactorizationModel.Read(r, t, f),
     };
 
     public static void Save(IRecommenderModel model, Stream stream)

@@ -19,6 +19,7 @@ public static class ModelCatalog
         new(SvdTrainer.SurpriseName, "biased matrix factorization by SGD, Surprise's defaults", seed => new SvdTrainer(SvdOptions.Surprise with { Seed = seed }, SvdTrainer.SurpriseName)),
         new(SvdPlusPlusTrainer.ModelName, "SVD++: factorization with implicit feedback from what each user rated", seed => new SvdPlusPlusTrainer(SvdPlusPlusTrainer.Defaults with { Seed = seed })),
         new(AlsTrainer.ModelName, "biased matrix factorization by alternating least squares", seed => new AlsTrainer(new AlsOptions { Seed = seed })),
+        new(ImplicitAlsTrainer.ModelName, "implicit-feedback ALS (Hu, Koren, Volinsky) for top-N ranking; baseline rating predictions", seed => new ImplicitAlsTrainer(new ImplicitAlsOptions { Seed = seed })),
     ];
 
     public static IReadOnlyList<string> Names { get; } = [.. All.Select(m => m.Name)];

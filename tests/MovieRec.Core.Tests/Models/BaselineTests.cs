@@ -58,7 +58,7 @@ public sealed class BaselineTests
     [Fact]
     public void The_catalog_names_every_model_and_refuses_unknown_names()
     {
-        Assert.Equal(["mean", "baseline", "baseline-sgd", "popular", "svd", "svd-surprise", "svdpp", "als"], ModelCatalog.Names);
+        Assert.Equal(["mean", "baseline", "baseline-sgd", "popular", "svd", "svd-surprise", "svdpp", "als", "implicit-als"], ModelCatalog.Names);
         Assert.Equal("baseline-sgd", ModelCatalog.Create("Baseline-SGD").Name);
         var e = Assert.Throws<ArgumentException>(() => ModelCatalog.Create("svd9"));
         Assert.Contains("popular", e.Message, StringComparison.Ordinal);

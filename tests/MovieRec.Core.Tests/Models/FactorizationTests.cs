@@ -137,3 +137,8 @@ public sealed class FactorizationTests
         public void Report(TrainingProgress value) => report(value);
     }
 }
+
+public sealed class ImplicitAlsContractTests : RecommenderContractTests<ImplicitAlsTrainer>
+{
+    protected override ImplicitAlsTrainer CreateTrainer(int seed) => new(new ImplicitAlsOptions { Seed = seed, Factors = 8, Regularization = 1 });
+}
