@@ -27,12 +27,13 @@ internal static class EvaluateCommand
         var noRanking = new Option<bool>("--no-ranking") { Description = "Skip the top-N metrics" };
         var json = new Option<string?>("--json") { Description = "Write the results to this JSON file" };
         var perFold = new Option<bool>("--per-fold") { Description = "Also print each fold" };
+        var curve = new Option<string?>("--curve") { Description = "Write each iterative model's per-epoch training curve (train and validation RMSE) to this .csv or .json file" };
         var threads = new Option<int>("--threads") { Description = "Training threads (0: one per core, 1: deterministic)", DefaultValueFactory = _ => 0 };
         var skipInvalid = new Option<bool>("--skip-invalid") { Description = "Skip malformed rows (and report them) instead of stopping" };
 
         var command = new Command("evaluate", "Cross-validate models: RMSE, MAE, precision/recall/NDCG/MAP@K, coverage, timings.")
         {
-            folder, models, folds, seed, splits, splitter, testFraction, lastN, k, relevance, noRanking, json, perFold, threads, skipInvalid,
+            folder, models, folds, seed, splits, splitter, testFraction, lastN, k, relevance, noRanking, json, perFold, curve, threads, skipInvalid,
         };
         command.SetAction(parse => CliApp.Guard(console, () =>
         {
@@ -57,8 +58,14 @@ internal static class EvaluateCommand
                 Training = new TrainingOptions { Threads = parse.GetValue(threads) },
             }.Validate();
 
-            IReadOnlyList<ModelEvaluation> results = Run(console, trainers, dataSplits, options);
+            var curvePoints = new List<CurvePoint>();
+            IReadOnlyList<ModelEvaluation> results = Run(console, trainers, dataSplits, options, curvePoints);
             PrintResults(console, results, options, parse.GetValue(perFold));
+            if (parse.GetValue(curve) is string curvePath)
+            {
+                WriteCurve(curvePath, curvePoints);
+                console.MarkupLineInterpolated($"Wrote {curvePath} ({curvePoints.Count} epochs)");
+            }
             if (parse.GetValue(json) is string jsonPath)
             {
                 AtomicFile.WriteAllText(jsonPath, JsonSerializer.Serialize(ToJson(path, dataSplits, options, results), CliJson.Indented));
@@ -110,30 +117,68 @@ internal static class EvaluateCommand
         return File.Exists(inFolder) || !File.Exists(path) ? inFolder : path;
     }
 
-    private static IReadOnlyList<ModelEvaluation> Run(IAnsiConsole console, IRecommenderTrainer[] trainers, IReadOnlyList<DataSplit> splits, EvaluationOptions options)
+    private static IReadOnlyList<ModelEvaluation> Run(IAnsiConsole console, IRecommenderTrainer[] trainers, IReadOnlyList<DataSplit> splits,
+        EvaluationOptions options, List<CurvePoint> curve)
     {
+        // Fits run one after the other and report on the calling thread, so the latest step names the epochs that follow.
+        EvaluationProgress current = new(string.Empty, string.Empty, 0, 0);
+        Action<string> show = line => Console.Error.WriteLine(line);
+        var steps = new SynchronousProgress<EvaluationProgress>(p =>
+        {
+            current = p;
+            if (p.Model.Length > 0)
+            {
+                show($"[{p.Step + 1}/{p.Steps}] {p.Model} on {p.Fold}");
+            }
+        });
+        var epochs = new SynchronousProgress<TrainingProgress>(p =>
+        {
+            curve.Add(new CurvePoint(current.Model, current.Fold, p.Epoch, p.TrainLoss, p.ValidationRmse));
+            show($"[{current.Step + 1}/{current.Steps}] {current.Model} on {current.Fold}: epoch {p.Epoch}/{p.Epochs}");
+        });
+        options = options with { Training = options.Training with { Progress = epochs } };
         if (!console.Profile.Capabilities.Interactive)
         {
-            return CrossValidator.Evaluate(trainers, splits, options, new SynchronousProgress<EvaluationProgress>(p =>
+            show = line =>
             {
-                if (p.Model.Length > 0)
+                if (!line.Contains(": epoch ", StringComparison.Ordinal))
                 {
-                    Console.Error.WriteLine($"[{p.Step + 1}/{p.Steps}] {p.Model} on {p.Fold}");
+                    Console.Error.WriteLine(line);
                 }
-            }));
+            };
+            return CrossValidator.Evaluate(trainers, splits, options, steps);
         }
 
         IReadOnlyList<ModelEvaluation> results = [];
         console.Progress().Start(ctx =>
         {
             ProgressTask task = ctx.AddTask("evaluating", maxValue: splits.Count * trainers.Length);
-            results = CrossValidator.Evaluate(trainers, splits, options, new SynchronousProgress<EvaluationProgress>(p =>
+            show = line =>
             {
-                task.Value = p.Step;
-                task.Description = p.Model.Length > 0 ? $"{p.Model} on {p.Fold}" : "done";
-            }));
+                task.Value = current.Step;
+                task.Description = Markup.Escape(line);
+            };
+            results = CrossValidator.Evaluate(trainers, splits, options, steps);
+            task.Value = task.MaxValue;
         });
         return results;
+    }
+
+    private static void WriteCurve(string path, List<CurvePoint> points)
+    {
+        if (path.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+        {
+            AtomicFile.WriteAllText(path, JsonSerializer.Serialize(points, CliJson.Indented));
+            return;
+        }
+
+        var csv = new System.Text.StringBuilder("model,fold,epoch,trainRmse,validationRmse\n");
+        foreach (CurvePoint p in points)
+        {
+            csv.Append(CultureInfo.InvariantCulture, $"{p.Model},{p.Fold},{p.Epoch},{p.TrainRmse},{p.ValidationRmse}\n");
+        }
+
+        AtomicFile.WriteAllText(path, csv.ToString());
     }
 
     private static void PrintResults(IAnsiConsole console, IReadOnlyList<ModelEvaluation> results, EvaluationOptions options, bool perFold)
@@ -225,6 +270,9 @@ internal static class EvaluateCommand
         }),
     };
 }
+
+/// <summary>One epoch of one model's fit on one split.</summary>
+internal sealed record CurvePoint(string Model, string Fold, int Epoch, double? TrainRmse, double? ValidationRmse);
 
 /// <summary>An IProgress that reports on the calling thread (Progress&lt;T&gt; posts to the thread pool).</summary>
 internal sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>

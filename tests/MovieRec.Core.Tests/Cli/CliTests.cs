@@ -101,6 +101,21 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void Evaluate_writes_the_training_curve_of_iterative_models()
+    {
+        string folder = Fixtures.WriteCsvDataset(_dir, Fixtures.SyntheticRatings());
+        string curvePath = Path.Combine(_dir.Path, "curve.csv");
+
+        int code = CliApp.Run(["evaluate", folder, "--model", "svd-surprise,baseline", "--folds", "2", "--no-ranking", "--curve", curvePath], _console);
+
+        Assert.Equal(0, code);
+        string[] lines = File.ReadAllLines(curvePath);
+        Assert.Equal("model,fold,epoch,trainRmse,validationRmse", lines[0]);
+        Assert.Equal(2 * 20, lines.Length - 1); // 20 epochs on each of 2 folds; the baseline reports none
+        Assert.StartsWith("svd-surprise,fold2,20,", lines[^1], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void User_errors_print_one_line_and_exit_1()
     {
         Assert.Equal(1, CliApp.Run(["data", "info", Path.Combine(_dir.Path, "missing")], _console));
