@@ -16,6 +16,7 @@ internal static class CliApp
         {
             DataCommands.Create(console),
             EvaluateCommand.Create(console),
+            TrainCommand.Create(console),
             ModelsCommand(console),
         };
         return root.Parse(args).Invoke();

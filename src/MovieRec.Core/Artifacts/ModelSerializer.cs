@@ -16,6 +16,7 @@ public static class ModelSerializer
     public const int FormatVersion = 1;
 
     private static readonly byte[] Magic = "MRMODEL\0"u8.ToArray();
+    private static readonly byte[] MatrixMagic = "MRRATES\0"u8.ToArray();
     private const int EndMarker = 0x21444E45; // "END!"
 
     private delegate RecommenderModel Reader(string name, BinaryReader reader, RatingMatrix train, BiasBaseline fallback);
@@ -30,7 +31,11 @@ public static class ModelSerializer
         [nameof(ImplicitFactorizationModel)] = (_, r, t, f) => ImplicitFactorizationModel.Read(r, t, f),
     };
 
-    public static void Save(IRecommenderModel model, Stream stream)
+    /// <summary>
+    /// Writes the model; with <paramref name="includeMatrix"/> false the training matrix is left out (a bundle stores
+    /// it once for all its models) and must be passed to <see cref="Load"/>.
+    /// </summary>
+    public static void Save(IRecommenderModel model, Stream stream, bool includeMatrix = true)
     {
         if (model is not RecommenderModel m)
         {
@@ -48,13 +53,18 @@ public static class ModelSerializer
         writer.Write(FormatVersion);
         writer.Write(kind);
         writer.Write(m.Name);
-
-        RatingMatrix t = m.Train;
-        ModelBinary.WriteArray(writer, t.Users.RawIds);
-        ModelBinary.WriteArray(writer, t.Items.RawIds);
-        ModelBinary.WriteArray(writer, t.UserRowStart);
-        ModelBinary.WriteArray(writer, t.UserItemIndex);
-        ModelBinary.WriteArray(writer, t.UserValues);
+        writer.Write(includeMatrix);
+        if (includeMatrix)
+        {
+            WriteMatrix(writer, m.Train);
+        }
+        else
+        {
+            // Enough to refuse a model paired with another matrix.
+            writer.Write(m.Train.UserCount);
+            writer.Write(m.Train.ItemCount);
+            writer.Write(m.Train.Count);
+        }
 
         writer.Write(m.Fallback.GlobalMean);
         ModelBinary.WriteArray<float>(writer, m.Fallback.UserBias);
@@ -64,7 +74,48 @@ public static class ModelSerializer
         writer.Write(EndMarker);
     }
 
-    public static IRecommenderModel Load(Stream stream)
+    /// <summary>Writes a rating matrix on its own (the shared payload of a bundle).</summary>
+    public static void SaveMatrix(RatingMatrix matrix, Stream stream)
+    {
+        using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
+        writer.Write(MatrixMagic);
+        writer.Write(FormatVersion);
+        WriteMatrix(writer, matrix);
+        writer.Write(EndMarker);
+    }
+
+    public static RatingMatrix LoadMatrix(Stream stream)
+    {
+        using var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
+        try
+        {
+            if (!reader.ReadBytes(MatrixMagic.Length).AsSpan().SequenceEqual(MatrixMagic))
+            {
+                throw new InvalidDataException("Not a MovieRec rating matrix file.");
+            }
+
+            int version = reader.ReadInt32();
+            if (version != FormatVersion)
+            {
+                throw new InvalidDataException($"Matrix format version {version} is not supported (this build reads version {FormatVersion}).");
+            }
+
+            RatingMatrix matrix = ReadMatrix(reader);
+            if (reader.ReadInt32() != EndMarker)
+            {
+                throw new InvalidDataException("The matrix file does not end where its contents say: it is damaged.");
+            }
+
+            return matrix;
+        }
+        catch (Exception e) when (e is EndOfStreamException or ArgumentException)
+        {
+            throw new InvalidDataException($"The matrix file is truncated or damaged: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Reads a model; <paramref name="sharedMatrix"/> is required for models saved without their matrix.</summary>
+    public static IRecommenderModel Load(Stream stream, RatingMatrix? sharedMatrix = null)
     {
         using var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
         try
@@ -88,9 +139,21 @@ public static class ModelSerializer
                 throw new InvalidDataException($"Unknown model type '{kind}'.");
             }
 
-            IdMap users = IdMap.FromSortedIds(ModelBinary.ReadInts(reader));
-            IdMap items = IdMap.FromSortedIds(ModelBinary.ReadInts(reader));
-            RatingMatrix train = RatingMatrix.FromUserMajor(users, items, ModelBinary.ReadInts(reader), ModelBinary.ReadInts(reader), ModelBinary.ReadFloats(reader));
+            RatingMatrix train;
+            if (reader.ReadBoolean())
+            {
+                train = ReadMatrix(reader);
+            }
+            else
+            {
+                train = sharedMatrix ?? throw new InvalidDataException($"Model '{name}' was saved without its rating matrix; load it through its bundle.");
+                (int users, int items, int count) = (reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32());
+                if ((users, items, count) != (train.UserCount, train.ItemCount, train.Count))
+                {
+                    throw new InvalidDataException($"Model '{name}' was trained on {users} users, {items} movies and {count} ratings, not on this bundle's matrix.");
+                }
+            }
+
             var fallback = new BiasBaseline(reader.ReadDouble(), ModelBinary.ReadFloats(reader), ModelBinary.ReadFloats(reader));
 
             RecommenderModel model = read(name, reader, train, fallback);
@@ -105,5 +168,21 @@ public static class ModelSerializer
         {
             throw new InvalidDataException($"The model file is truncated or damaged: {e.Message}", e);
         }
+    }
+
+    private static void WriteMatrix(BinaryWriter writer, RatingMatrix t)
+    {
+        ModelBinary.WriteArray(writer, t.Users.RawIds);
+        ModelBinary.WriteArray(writer, t.Items.RawIds);
+        ModelBinary.WriteArray(writer, t.UserRowStart);
+        ModelBinary.WriteArray(writer, t.UserItemIndex);
+        ModelBinary.WriteArray(writer, t.UserValues);
+    }
+
+    private static RatingMatrix ReadMatrix(BinaryReader reader)
+    {
+        IdMap users = IdMap.FromSortedIds(ModelBinary.ReadInts(reader));
+        IdMap items = IdMap.FromSortedIds(ModelBinary.ReadInts(reader));
+        return RatingMatrix.FromUserMajor(users, items, ModelBinary.ReadInts(reader), ModelBinary.ReadInts(reader), ModelBinary.ReadFloats(reader));
     }
 }

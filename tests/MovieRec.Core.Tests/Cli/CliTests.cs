@@ -116,6 +116,20 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void Train_publishes_a_bundle_with_holdout_metrics()
+    {
+        string folder = Fixtures.WriteCsvDataset(_dir, Fixtures.SyntheticRatings());
+        string models = Path.Combine(_dir.Path, "models");
+
+        int code = CliApp.Run(["train", folder, "--model", "baseline,popular", "--out", models, "--eval"], _console);
+
+        Assert.Equal(0, code);
+        MovieRec.Core.Artifacts.ModelBundle bundle = MovieRec.Core.Artifacts.BundleStore.LoadCurrent(models);
+        Assert.Equal(["baseline", "popular"], bundle.Manifest.Models.Select(m => m.Name));
+        Assert.All(bundle.Manifest.Models, m => Assert.InRange(m.Holdout!.Rmse, 0.2, 2.0));
+    }
+
+    [Fact]
     public void User_errors_print_one_line_and_exit_1()
     {
         Assert.Equal(1, CliApp.Run(["data", "info", Path.Combine(_dir.Path, "missing")], _console));
