@@ -2,6 +2,7 @@ using System.Text;
 using MovieRec.Core.Data;
 using MovieRec.Core.Models;
 using MovieRec.Core.Models.Baselines;
+using MovieRec.Core.Models.Neighborhood;
 
 namespace MovieRec.Core.Artifacts;
 
@@ -25,6 +26,7 @@ public static class ModelSerializer
         [nameof(GlobalMeanModel)] = (_, r, t, f) => GlobalMeanModel.Read(r, t, f),
         [nameof(BaselineOnlyModel)] = BaselineOnlyModel.Read,
         [nameof(PopularityModel)] = (_, r, t, f) => PopularityModel.Read(r, t, f),
+        [nameof(KnnModel)] = KnnModel.Read,
     };
 
     public static void Save(IRecommenderModel model, Stream stream)
