@@ -21,6 +21,12 @@ public sealed class KnnModel : RecommenderModel
     // Every positive similarity as a dense row-major matrix, only while the rows are at most DenseCutover.
     private readonly float[]? _dense;
 
+    // Above the cut-over: each row's kept neighbours again, sorted by index, for lookups by binary search.
+    private readonly int[]? _sortedStart;
+    private readonly int[]? _sortedIndex;
+    private readonly float[]? _sortedSim;
+
+
     internal KnnModel(string name, RatingMatrix train, BiasBaseline baseline, bool itemBased, KnnOptions options, NeighborLists neighbors)
         : base(name, train, baseline)
     {
@@ -48,6 +54,22 @@ public sealed class KnnModel : RecommenderModel
                 {
                     _dense[(x * rows) + row[p]] = sims[p];
                 }
+            }
+        }
+        else
+        {
+            _sortedStart = new int[rows + 1];
+            _sortedIndex = new int[neighbors.Count];
+            _sortedSim = new float[neighbors.Count];
+            for (int x = 0; x < rows; x++)
+            {
+                int start = _sortedStart[x];
+                _sortedStart[x + 1] = start + neighbors.NeighborsOf(x).Length;
+                Span<int> index = _sortedIndex.AsSpan(start, neighbors.NeighborsOf(x).Length);
+                Span<float> sims = _sortedSim.AsSpan(start, index.Length);
+                neighbors.NeighborsOf(x).CopyTo(index);
+                neighbors.SimilaritiesOf(x).CopyTo(sims);
+                index.Sort(sims);
             }
         }
     }
@@ -142,45 +164,66 @@ public sealed class KnnModel : RecommenderModel
         int y = IsItemBased ? u : i;
         ReadOnlySpan<int> others = IsItemBased ? Train.ItemsOf(u) : Train.UsersOf(i);
         ReadOnlySpan<float> ratings = IsItemBased ? Train.RatingsOf(u) : Train.RatingsOfItem(i);
-        if (_dense is not null)
-        {
-            return EstimateDense(x, y, others, ratings);
-        }
-
-        // Walk x's neighbours, most similar first, until k of them are on the other side's list.
-        ReadOnlySpan<int> neighbors = _neighbors.NeighborsOf(x);
-        ReadOnlySpan<float> sims = _neighbors.SimilaritiesOf(x);
-        double num = 0, den = 0;
-        int hits = 0;
-        for (int p = 0; p < neighbors.Length && hits < Options.K; p++)
-        {
-            int at = others.BinarySearch(neighbors[p]);
-            if (at >= 0)
-            {
-                num += sims[p] * Term(neighbors[p], y, ratings[at]);
-                den += sims[p];
-                hits++;
-            }
-        }
-
+        int hits = Gather(x, y, others, ratings, out double num, out double den);
         return Combine(x, y, num, den, hits);
     }
 
-    // Look up x's similarity to each rating's row, keep the k most similar positive ones (ties: lower index).
-    private float EstimateDense(int x, int y, ReadOnlySpan<int> others, ReadOnlySpan<float> ratings)
+    /// <summary>
+    /// The weighted sums over the k most similar positive neighbours of row x among <paramref name="others"/> (the
+    /// other side's ratings, sorted by index); ties go to the lower index. Three ways to find them, same result: a
+    /// dense lookup below the cut-over; above it, a binary search per rating when the other side has few, else a walk
+    /// down x's list (most similar first) until k of them are found.
+    /// </summary>
+    private int Gather(int x, int y, ReadOnlySpan<int> others, ReadOnlySpan<float> ratings, out double num, out double den)
     {
-        int n = _neighbors.Rows;
-        ReadOnlySpan<float> row = _dense.AsSpan(x * n, n);
-        long[]? rented = others.Length > 512 ? ArrayPool<long>.Shared.Rent(others.Length) : null;
-        Span<long> keys = rented ?? stackalloc long[512];
-        int count = 0;
-        for (int p = 0; p < others.Length; p++)
+        num = den = 0;
+        ReadOnlySpan<int> neighbors = _neighbors.NeighborsOf(x);
+        if (_dense is null && others.Length * 16 >= neighbors.Length)
         {
-            float s = row[others[p]];
-            if (s > 0f)
+            ReadOnlySpan<float> sims = _neighbors.SimilaritiesOf(x);
+            int hits = 0;
+            for (int p = 0; p < neighbors.Length && hits < Options.K; p++)
             {
-                // Positions in the other side's row follow its index order, so ties still go to the lower index.
-                keys[count++] = Similarities.Key(s, p);
+                int at = others.BinarySearch(neighbors[p]);
+                if (at >= 0)
+                {
+                    num += sims[p] * Term(neighbors[p], y, ratings[at]);
+                    den += sims[p];
+                    hits++;
+                }
+            }
+
+            return hits;
+        }
+
+        long[]? rented = others.Length > 256 ? ArrayPool<long>.Shared.Rent(others.Length) : null;
+        Span<long> keys = rented ?? stackalloc long[256];
+        int count = 0;
+        if (_dense is not null)
+        {
+            int n = _neighbors.Rows;
+            ReadOnlySpan<float> row = _dense.AsSpan(x * n, n);
+            for (int p = 0; p < others.Length; p++)
+            {
+                float s = row[others[p]];
+                if (s > 0f)
+                {
+                    // Positions in the other side's row follow its index order, so ties still go to the lower index.
+                    keys[count++] = Similarities.Key(s, p);
+                }
+            }
+        }
+        else
+        {
+            ReadOnlySpan<int> index = _sortedIndex.AsSpan(_sortedStart![x], _sortedStart[x + 1] - _sortedStart[x]);
+            ReadOnlySpan<float> sims = _sortedSim.AsSpan(_sortedStart[x], index.Length);
+            for (int p = 0; p < others.Length; p++)
+            {
+                int at = index.BinarySearch(others[p]);
+                if (at >= 0)
+                {
+                    keys[count++] = Similarities.Key(sims[at], p);
+                }
             }
         }
 
@@ -191,7 +234,6 @@ public sealed class KnnModel : RecommenderModel
             chosen = chosen[..Options.K];
         }
 
-        double num = 0, den = 0;
         foreach (long key in chosen)
         {
             (int p, float s) = Similarities.Unkey(key);
@@ -204,7 +246,7 @@ public sealed class KnnModel : RecommenderModel
             ArrayPool<long>.Shared.Return(rented);
         }
 
-        return Combine(x, y, num, den, chosen.Length);
+        return chosen.Length;
     }
 
     /// <summary>What one neighbour with rating <paramref name="r"/> adds, before weighting, under the rule.</summary>
@@ -240,37 +282,126 @@ public sealed class KnnModel : RecommenderModel
         };
     }
 
-    // Item-based: for each movie, walk its neighbours (most similar first) until k of them are among u's ratings.
+    // Item-based: each movie gathers its k nearest among the movies u rated, as a prediction does.
     private void ScoreItemBased(int u, Span<float> scores)
     {
-        float[] rated = new float[Train.ItemCount];
-        Array.Fill(rated, float.NaN);
         ReadOnlySpan<int> items = Train.ItemsOf(u);
         ReadOnlySpan<float> values = Train.RatingsOf(u);
+        long pairs = 0;
+        foreach (int j in items)
+        {
+            pairs += _neighbors.NeighborsOf(j).Length;
+        }
+
+        if (pairs <= ScatterLimit)
+        {
+            ScoreItemBasedByScatter(u, items, values, (int)pairs, scores);
+            return;
+        }
+
+        // u's ratings spread over a dense array, so that walking a movie's list costs one load per neighbour.
+        float[] rated = ArrayPool<float>.Shared.Rent(Train.ItemCount);
+        Array.Fill(rated, float.NaN, 0, Train.ItemCount);
         for (int p = 0; p < items.Length; p++)
         {
             rated[items[p]] = values[p];
         }
 
+        // A binary search per rated movie costs about log2(list) loads; a walk at most the list's length.
+        int lookupCost = items.Length * (1 + (int)Math.Log2(Math.Max(2, _neighbors.Count / Math.Max(1, _neighbors.Rows))));
         for (int i = 0; i < scores.Length; i++)
         {
             ReadOnlySpan<int> neighbors = _neighbors.NeighborsOf(i);
-            ReadOnlySpan<float> sims = _neighbors.SimilaritiesOf(i);
+            int hits;
             double num = 0, den = 0;
-            int hits = 0;
-            for (int p = 0; p < neighbors.Length && hits < Options.K; p++)
+            if (_dense is not null || lookupCost < neighbors.Length)
             {
-                float r = rated[neighbors[p]];
-                if (!float.IsNaN(r))
+                hits = Gather(i, u, items, values, out num, out den);
+            }
+            else
+            {
+                ReadOnlySpan<float> sims = _neighbors.SimilaritiesOf(i);
+                hits = 0;
+                for (int p = 0; p < neighbors.Length && hits < Options.K; p++)
                 {
-                    num += sims[p] * Term(neighbors[p], u, r);
-                    den += sims[p];
-                    hits++;
+                    float r = rated[neighbors[p]];
+                    if (!float.IsNaN(r))
+                    {
+                        num += sims[p] * Term(neighbors[p], u, r);
+                        den += sims[p];
+                        hits++;
+                    }
                 }
             }
 
             scores[i] = RankingScore(i, u, num, den, hits);
         }
+
+        ArrayPool<float>.Shared.Return(rated);
+    }
+
+    private const int ScatterLimit = 1 << 21;
+
+    // The lists are symmetric (see Similarities.TopNeighbors), so the movies u rated hand each of their neighbours i a candidate (sim, their
+    // position in u's row); each i then keeps its k best. Costs the summed list length of u's movies, not a walk per movie.
+    private void ScoreItemBasedByScatter(int u, ReadOnlySpan<int> items, ReadOnlySpan<float> values, int pairs, Span<float> scores)
+    {
+        int n = Train.ItemCount;
+        int[] start = ArrayPool<int>.Shared.Rent(n + 1);
+        long[] keys = ArrayPool<long>.Shared.Rent(Math.Max(1, pairs));
+        Array.Clear(start, 0, n + 1);
+        foreach (int j in items)
+        {
+            foreach (int i in _neighbors.NeighborsOf(j))
+            {
+                start[i + 1]++;
+            }
+        }
+
+        for (int i = 0; i < n; i++)
+        {
+            start[i + 1] += start[i];
+        }
+
+        // Positions ascend within each movie's slot, so filling moves each start to the next one's; shift back after.
+        for (int p = 0; p < items.Length; p++)
+        {
+            ReadOnlySpan<int> neighbors = _neighbors.NeighborsOf(items[p]);
+            ReadOnlySpan<float> sims = _neighbors.SimilaritiesOf(items[p]);
+            for (int q = 0; q < neighbors.Length; q++)
+            {
+                keys[start[neighbors[q]]++] = Similarities.Key(sims[q], p);
+            }
+        }
+
+        for (int i = n; i > 0; i--)
+        {
+            start[i] = start[i - 1];
+        }
+
+        start[0] = 0;
+        for (int i = 0; i < n; i++)
+        {
+            Span<long> chosen = keys.AsSpan(start[i], start[i + 1] - start[i]);
+            if (chosen.Length > Options.K)
+            {
+                Similarities.Select.Smallest(chosen, Options.K);
+                chosen = chosen[..Options.K];
+            }
+
+            double num = 0, den = 0;
+            foreach (long key in chosen)
+            {
+                (int p, float s) = Similarities.Unkey(key);
+                num += s * Term(items[p], u, values[p]);
+                den += s;
+            }
+
+            scores[i] = RankingScore(i, u, num, den, chosen.Length);
+        }
+
+        ArrayPool<long>.Shared.Return(keys);
+        ArrayPool<int>.Shared.Return(start);
     }
 
     // User-based: walk u's neighbours most similar first; each movie takes the first k of them that rated it, which

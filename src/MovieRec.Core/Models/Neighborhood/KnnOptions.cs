@@ -55,7 +55,7 @@ public sealed record KnnOptions
     public const int DefaultDenseCutover = 4096;
 
     /// <summary>The neighbour list length of large catalogues; see <see cref="DenseCutover"/>.</summary>
-    public const int DefaultMaxNeighbors = 400;
+    public const int DefaultMaxNeighbors = 2000;
 
     public KnnSimilarity Similarity { get; init; } = KnnSimilarity.PearsonBaseline;
 

@@ -12,8 +12,9 @@ namespace MovieRec.Core.Models.Neighborhood;
 public static class Similarities
 {
     /// <summary>
-    /// The positive similarities of every row, most similar first, at most <paramref name="keep"/> per row. Rows
-    /// are independent, so the result does not depend on the thread count.
+    /// The positive similarities of every row, most similar first: each row's <paramref name="keep"/> best, plus the
+    /// rows that kept it (so the lists are symmetric). Rows are independent, so the result does not depend on the
+    /// thread count.
     /// </summary>
     public static NeighborLists TopNeighbors(SimilarityInput input, KnnSimilarity kind, double shrinkage, int minSupport, int keep,
         ParallelOptions? parallel = null)
@@ -41,22 +42,95 @@ public static class Similarities
             },
             _ => { });
 
+        return Symmetrize(rowIndex, rowSim, keep);
+    }
+
+    /// <summary>
+    /// Adds y -> x wherever a row x kept y but y's list was cut before x, so that y is in x's list exactly when x is
+    /// in y's (which a top-N pass relies on). Similarities are symmetric, so x belongs in y's list at the same value;
+    /// no row grows beyond keep + the rows that chose it, and the total stays below 2 * n * keep.
+    /// </summary>
+    private static NeighborLists Symmetrize(int[][] rowIndex, float[][] rowSim, int keep)
+    {
+        int n = rowIndex.Length;
+        int[] length = new int[n];
+        for (int x = 0; x < n; x++)
+        {
+            length[x] += rowIndex[x].Length;
+            for (int p = 0; p < rowIndex[x].Length; p++)
+            {
+                int y = rowIndex[x][p];
+                if (!Holds(rowIndex[y], rowSim[y], keep, rowSim[x][p], x))
+                {
+                    length[y]++;
+                }
+            }
+        }
+
         int[] start = new int[n + 1];
         for (int x = 0; x < n; x++)
         {
-            start[x + 1] = start[x] + rowIndex[x].Length;
+            start[x + 1] = start[x] + length[x];
         }
 
         int[] index = new int[start[n]];
         float[] sim = new float[start[n]];
+        int[] fill = new int[n];
         for (int x = 0; x < n; x++)
         {
             rowIndex[x].CopyTo(index, start[x]);
             rowSim[x].CopyTo(sim, start[x]);
+            fill[x] = rowIndex[x].Length;
+        }
+
+        for (int x = 0; x < n; x++)
+        {
+            for (int p = 0; p < rowIndex[x].Length; p++)
+            {
+                int y = rowIndex[x][p];
+                if (!Holds(rowIndex[y], rowSim[y], keep, rowSim[x][p], x))
+                {
+                    int at = start[y] + fill[y]++;
+                    index[at] = x;
+                    sim[at] = rowSim[x][p];
+                }
+            }
+        }
+
+        // Rows that grew: back into most-similar-first order.
+        long[] keys = new long[n];
+        for (int y = 0; y < n; y++)
+        {
+            if (length[y] == rowIndex[y].Length)
+            {
+                continue;
+            }
+
+            if (keys.Length < length[y])
+            {
+                keys = new long[length[y]];
+            }
+
+            Span<long> row = keys.AsSpan(0, length[y]);
+            for (int p = 0; p < row.Length; p++)
+            {
+                row[p] = Key(sim[start[y] + p], index[start[y] + p]);
+            }
+
+            row.Sort();
+            for (int p = 0; p < row.Length; p++)
+            {
+                (index[start[y] + p], sim[start[y] + p]) = Unkey(row[p]);
+            }
         }
 
         return new NeighborLists(start, index, sim);
     }
+
+    // Whether a most-similar-first list (cut at keep) holds the pair (sim, x): a list that was not cut holds every
+    // positive pair, a cut one every pair that sorts before its last.
+    private static bool Holds(int[] index, float[] sims, int keep, float sim, int x) =>
+        index.Length < keep || Key(sim, x) <= Key(sims[^1], index[^1]);
 
     /// <summary>
     /// The simple version: every pair by merging the two rows' sorted rater lists, single-threaded, into a dense
@@ -139,13 +213,13 @@ public static class Similarities
         }
     }
 
-    /// <summary>Per-thread accumulators of one row's pair sums, sized by the row count and reused row after row.</summary>
+    /// <summary>
+    /// Per-thread accumulators of one row's pair sums, sized by the row count and reused row after row. The sums of
+    /// one pair sit together (one cache line per scattered update); only Pearson needs the two plain sums.
+    /// </summary>
     private sealed class Workspace(int n)
     {
-        private readonly int[] _freq = new int[n];
-        private readonly double[] _prod = new double[n];
-        private readonly double[] _sqa = new double[n];
-        private readonly double[] _sqb = new double[n];
+        private readonly PairSums[] _sums = new PairSums[n];
         private readonly double[] _sa = new double[n];
         private readonly double[] _sb = new double[n];
         private readonly int[] _touched = new int[n];
@@ -153,24 +227,34 @@ public static class Similarities
 
         public (int[] Index, float[] Similarity) Row(SimilarityInput input, int x, KnnSimilarity kind, double shrinkage, int minSupport, int keep)
         {
-            int touched = Accumulate(input, x, kind);
+            int touched = kind == KnnSimilarity.Pearson ? Accumulate<WithPlainSums>(input, x, kind) : Accumulate<WithoutPlainSums>(input, x, kind);
+
+            // pearson-baseline shrinks a pair with one common rater to 0: skip the arithmetic.
+            int minFreq = Math.Max(minSupport, kind == KnnSimilarity.PearsonBaseline ? 2 : 1);
             int candidates = 0;
+            PairSums[] sums = _sums;
             for (int t = 0; t < touched; t++)
             {
                 int y = _touched[t];
-                int freq = _freq[y];
-                if (y != x && freq >= minSupport)
+                ref PairSums pair = ref sums[y];
+                if (y != x && pair.Freq >= minFreq)
                 {
-                    double s = Finish(kind, shrinkage, freq, _prod[y], _sqa[y], _sqb[y], _sa[y], _sb[y]);
-                    float sim = (float)s;
+                    float sim = (float)Finish(kind, shrinkage, pair.Freq, pair.Prod, pair.Sqa, pair.Sqb, _sa[y], _sb[y]);
                     if (sim > 0f && float.IsFinite(sim))
                     {
                         _keys[candidates++] = Key(sim, y);
                     }
                 }
 
-                _freq[y] = 0;
-                _prod[y] = _sqa[y] = _sqb[y] = _sa[y] = _sb[y] = 0;
+                pair = default;
+            }
+
+            if (kind == KnnSimilarity.Pearson)
+            {
+                for (int t = 0; t < touched; t++)
+                {
+                    _sa[_touched[t]] = _sb[_touched[t]] = 0;
+                }
             }
 
             Span<long> keys = _keys.AsSpan(0, candidates);
@@ -191,14 +275,16 @@ public static class Similarities
             return (index, sims);
         }
 
-        private int Accumulate(SimilarityInput input, int x, KnnSimilarity kind)
+        private int Accumulate<TPlainSums>(SimilarityInput input, int x, KnnSimilarity kind)
+            where TPlainSums : struct
         {
             int[] rowStart = input.RowStart, rowIndex = input.RowIndex, colStart = input.ColStart, colIndex = input.ColIndex;
             float[] rowValues = input.RowValues, colValues = input.ColValues;
-            int[] freq = _freq, touchedList = _touched;
-            double[] prod = _prod, sqa = _sqa, sqb = _sqb, sa = _sa, sb = _sb;
+            int[] touchedList = _touched;
+            PairSums[] sums = _sums;
+            double[] sa = _sa, sb = _sb;
             int touched = 0;
-            bool msd = kind == KnnSimilarity.Msd, sums = kind == KnnSimilarity.Pearson;
+            bool msd = kind == KnnSimilarity.Msd;
             for (int p = rowStart[x]; p < rowStart[x + 1]; p++)
             {
                 int col = rowIndex[p];
@@ -210,15 +296,18 @@ public static class Similarities
                 {
                     int y = others[q];
                     double b = otherValues[q];
-                    if (freq[y]++ == 0)
+                    ref PairSums pair = ref sums[y];
+                    if (pair.Freq++ == 0)
                     {
                         touchedList[touched++] = y;
                     }
 
-                    prod[y] += msd ? (a - b) * (a - b) : a * b;
-                    sqa[y] += a2;
-                    sqb[y] += b * b;
-                    if (sums)
+                    pair.Prod += msd ? (a - b) * (a - b) : a * b;
+                    pair.Sqa += a2;
+                    pair.Sqb += b * b;
+
+                    // A type argument, not a flag, so the JIT drops this for the other similarities.
+                    if (typeof(TPlainSums) == typeof(WithPlainSums))
                     {
                         sa[y] += a;
                         sb[y] += b;
@@ -229,6 +318,18 @@ public static class Similarities
             return touched;
         }
     }
+
+    private struct PairSums
+    {
+        public double Prod;
+        public double Sqa;
+        public double Sqb;
+        public int Freq;
+    }
+
+    private struct WithPlainSums;
+
+    private struct WithoutPlainSums;
 
     // Positive floats order as their bits: sorting (MaxValue - bits, index) ascending gives most similar first, ties by index.
     internal static long Key(float sim, int index) => ((long)(int.MaxValue - BitConverter.SingleToInt32Bits(sim)) << 32) | (uint)index;
