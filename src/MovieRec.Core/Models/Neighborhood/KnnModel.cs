@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using MovieRec.Core.Data;
 
 namespace MovieRec.Core.Models.Neighborhood;
@@ -58,19 +60,26 @@ public sealed class KnnModel : RecommenderModel
         }
         else
         {
-            _sortedStart = new int[rows + 1];
-            _sortedIndex = new int[neighbors.Count];
-            _sortedSim = new float[neighbors.Count];
+            int[] sortedStart = new int[rows + 1];
             for (int x = 0; x < rows; x++)
             {
-                int start = _sortedStart[x];
-                _sortedStart[x + 1] = start + neighbors.NeighborsOf(x).Length;
-                Span<int> index = _sortedIndex.AsSpan(start, neighbors.NeighborsOf(x).Length);
-                Span<float> sims = _sortedSim.AsSpan(start, index.Length);
-                neighbors.NeighborsOf(x).CopyTo(index);
-                neighbors.SimilaritiesOf(x).CopyTo(sims);
-                index.Sort(sims);
+                sortedStart[x + 1] = sortedStart[x] + neighbors.NeighborsOf(x).Length;
             }
+
+            int[] sortedIndex = new int[neighbors.Count];
+            float[] sortedSim = new float[neighbors.Count];
+            Parallel.ForEach(Partitioner.Create(0, rows), range =>
+            {
+                for (int x = range.Item1; x < range.Item2; x++)
+                {
+                    Span<int> index = sortedIndex.AsSpan(sortedStart[x], sortedStart[x + 1] - sortedStart[x]);
+                    Span<float> sims = sortedSim.AsSpan(sortedStart[x], index.Length);
+                    neighbors.NeighborsOf(x).CopyTo(index);
+                    neighbors.SimilaritiesOf(x).CopyTo(sims);
+                    index.Sort(sims);
+                }
+            });
+            (_sortedStart, _sortedIndex, _sortedSim) = (sortedStart, sortedIndex, sortedSim);
         }
     }
 
@@ -174,6 +183,7 @@ public sealed class KnnModel : RecommenderModel
     /// dense lookup below the cut-over; above it, a binary search per rating when the other side has few, else a walk
     /// down x's list (most similar first) until k of them are found.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int Gather(int x, int y, ReadOnlySpan<int> others, ReadOnlySpan<float> ratings, out double num, out double den)
     {
         num = den = 0;

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 
 namespace MovieRec.Core.Models.Neighborhood;
 
@@ -24,25 +25,110 @@ public static class Similarities
         int n = input.Rows;
         int[][] rowIndex = new int[n][];
         float[][] rowSim = new float[n][];
+        parallel ??= new ParallelOptions();
 
         // Popular rows cost far more than rare ones: small ranges keep both cores busy to the end.
         int rangeSize = Math.Max(1, Math.Min(64, n / 64));
-        Parallel.ForEach(
-            Partitioner.Create(0, n, rangeSize),
-            parallel ?? new ParallelOptions(),
-            () => new Workspace(n),
-            (range, _, workspace) =>
+        if (CoRatedPairBound(input) <= HalfPassPairLimit)
+        {
+            // Each pair once (y > x), then handed to both rows: half the accumulation, and exactly symmetric.
+            long[][] upper = new long[n][];
+            Parallel.ForEach(Partitioner.Create(0, n, rangeSize), parallel, () => new Workspace(n), (range, _, workspace) =>
             {
                 for (int x = range.Item1; x < range.Item2; x++)
                 {
-                    (rowIndex[x], rowSim[x]) = workspace.Row(input, x, kind, shrinkage, minSupport, keep);
+                    upper[x] = workspace.Candidates(input, x, kind, shrinkage, minSupport, upperOnly: true).ToArray();
                 }
 
                 return workspace;
-            },
-            _ => { });
+            }, _ => { });
+
+            int[] start = new int[n + 1];
+            for (int x = 0; x < n; x++)
+            {
+                start[x + 1] += upper[x].Length;
+                foreach (long key in upper[x])
+                {
+                    start[Unkey(key).Index + 1]++;
+                }
+            }
+
+            for (int x = 0; x < n; x++)
+            {
+                start[x + 1] += start[x];
+            }
+
+            long[] all = new long[start[n]];
+            int[] fill = start[..^1];
+            for (int x = 0; x < n; x++)
+            {
+                foreach (long key in upper[x])
+                {
+                    (int y, float sim) = Unkey(key);
+                    all[fill[x]++] = key;
+                    all[fill[y]++] = Key(sim, x);
+                }
+
+                upper[x] = [];
+            }
+
+            Parallel.ForEach(Partitioner.Create(0, n, rangeSize), parallel, range =>
+            {
+                for (int x = range.Item1; x < range.Item2; x++)
+                {
+                    (rowIndex[x], rowSim[x]) = Best(all.AsSpan(start[x], start[x + 1] - start[x]), keep);
+                }
+            });
+        }
+        else
+        {
+            Parallel.ForEach(Partitioner.Create(0, n, rangeSize), parallel, () => new Workspace(n), (range, _, workspace) =>
+            {
+                for (int x = range.Item1; x < range.Item2; x++)
+                {
+                    (rowIndex[x], rowSim[x]) = Best(workspace.Candidates(input, x, kind, shrinkage, minSupport, upperOnly: false), keep);
+                }
+
+                return workspace;
+            }, _ => { });
+        }
 
         return Symmetrize(rowIndex, rowSim, keep);
+    }
+
+    // Pairs sharing a column, counted with repeats: an upper bound on the pairs the half pass may hold.
+    private const long HalfPassPairLimit = 32L << 20;
+
+    private static long CoRatedPairBound(SimilarityInput input)
+    {
+        long pairs = 0;
+        for (int c = 0; c + 1 < input.ColStart.Length; c++)
+        {
+            long len = input.ColStart[c + 1] - input.ColStart[c];
+            pairs += len * (len - 1) / 2;
+        }
+
+        return pairs;
+    }
+
+    /// <summary>The <paramref name="keep"/> smallest keys (most similar first), as index and similarity arrays.</summary>
+    private static (int[] Index, float[] Similarity) Best(Span<long> keys, int keep)
+    {
+        if (keys.Length > keep)
+        {
+            Select.Smallest(keys, keep);
+            keys = keys[..keep];
+        }
+
+        keys.Sort();
+        int[] index = new int[keys.Length];
+        float[] sims = new float[keys.Length];
+        for (int r = 0; r < keys.Length; r++)
+        {
+            (index[r], sims[r]) = Unkey(keys[r]);
+        }
+
+        return (index, sims);
     }
 
     /// <summary>
@@ -225,9 +311,14 @@ public static class Similarities
         private readonly int[] _touched = new int[n];
         private readonly long[] _keys = new long[n];
 
-        public (int[] Index, float[] Similarity) Row(SimilarityInput input, int x, KnnSimilarity kind, double shrinkage, int minSupport, int keep)
+        /// <summary>Row x's positive similarities as keys (see <see cref="Key"/>), only to rows above x when <paramref name="upperOnly"/>.</summary>
+        // Hot loops: compiled optimised at once rather than after tiering, which matters for a one-off fit.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public Span<long> Candidates(SimilarityInput input, int x, KnnSimilarity kind, double shrinkage, int minSupport, bool upperOnly)
         {
-            int touched = kind == KnnSimilarity.Pearson ? Accumulate<WithPlainSums>(input, x, kind) : Accumulate<WithoutPlainSums>(input, x, kind);
+            int touched = kind == KnnSimilarity.Pearson
+                ? Accumulate<WithPlainSums>(input, x, kind, upperOnly)
+                : Accumulate<WithoutPlainSums>(input, x, kind, upperOnly);
 
             // pearson-baseline shrinks a pair with one common rater to 0: skip the arithmetic.
             int minFreq = Math.Max(minSupport, kind == KnnSimilarity.PearsonBaseline ? 2 : 1);
@@ -257,25 +348,11 @@ public static class Similarities
                 }
             }
 
-            Span<long> keys = _keys.AsSpan(0, candidates);
-            if (candidates > keep)
-            {
-                Select.Smallest(keys, keep);
-                keys = keys[..keep];
-            }
-
-            keys.Sort();
-            int[] index = new int[keys.Length];
-            float[] sims = new float[keys.Length];
-            for (int r = 0; r < keys.Length; r++)
-            {
-                (index[r], sims[r]) = Unkey(keys[r]);
-            }
-
-            return (index, sims);
+            return _keys.AsSpan(0, candidates);
         }
 
-        private int Accumulate<TPlainSums>(SimilarityInput input, int x, KnnSimilarity kind)
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private int Accumulate<TPlainSums>(SimilarityInput input, int x, KnnSimilarity kind, bool upperOnly)
             where TPlainSums : struct
         {
             int[] rowStart = input.RowStart, rowIndex = input.RowIndex, colStart = input.ColStart, colIndex = input.ColIndex;
@@ -290,8 +367,17 @@ public static class Similarities
                 int col = rowIndex[p];
                 double a = rowValues[p];
                 double a2 = a * a;
-                ReadOnlySpan<int> others = colIndex.AsSpan(colStart[col], colStart[col + 1] - colStart[col]);
-                ReadOnlySpan<float> otherValues = colValues.AsSpan(colStart[col], others.Length);
+                int from = colStart[col];
+                ReadOnlySpan<int> others = colIndex.AsSpan(from, colStart[col + 1] - from);
+                if (upperOnly)
+                {
+                    // x is in this column (it rated it), so the rows above x start right after it.
+                    int skip = others.BinarySearch(x) + 1;
+                    others = others[skip..];
+                    from += skip;
+                }
+
+                ReadOnlySpan<float> otherValues = colValues.AsSpan(from, others.Length);
                 for (int q = 0; q < others.Length; q++)
                 {
                     int y = others[q];
