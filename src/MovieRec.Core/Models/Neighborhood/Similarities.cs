@@ -6,16 +6,19 @@ namespace MovieRec.Core.Models.Neighborhood;
 /// <summary>
 /// Pairwise similarities over common raters. <see cref="TopNeighbors"/> is the fast path: for each row x it walks
 /// x's raters and, through the other layout, every row those raters also rated, accumulating the co-rating sums of
-/// all of x's pairs at once in per-thread arrays; then it keeps the positive similarities, at most
-/// <c>keep</c> of them. <see cref="Dense"/> is the simple version (every pair by merging two sorted rows, a dense
-/// n * n result), kept as the benchmark baseline and the tests' oracle.
+/// all of x's pairs at once in per-thread arrays (parallel over row ranges, no allocation per rating); then it keeps
+/// the positive similarities, at most <c>keep</c> per row. Where the co-rating count allows, each pair is summed
+/// once (rows above x only) and handed to both rows. The hot loop is a scatter into arrays indexed by the other row,
+/// which SIMD does not speed up, so there is none. <see cref="Dense"/> is the simple version (every pair by merging
+/// two sorted rows, a dense n * n result), kept as the benchmark baseline and the tests' oracle.
 /// </summary>
 public static class Similarities
 {
     /// <summary>
     /// The positive similarities of every row, most similar first: each row's <paramref name="keep"/> best, plus the
-    /// rows that kept it (so the lists are symmetric). Rows are independent, so the result does not depend on the
-    /// thread count.
+    /// rows that kept it (so the lists are symmetric). Every pair's sums are added in a fixed order, so the result
+    /// does not depend on the thread count. Working memory is O(threads * n) plus, on the half pass, the positive
+    /// pairs once.
     /// </summary>
     public static NeighborLists TopNeighbors(SimilarityInput input, KnnSimilarity kind, double shrinkage, int minSupport, int keep,
         ParallelOptions? parallel = null)
