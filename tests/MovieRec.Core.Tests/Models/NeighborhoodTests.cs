@@ -108,6 +108,28 @@ public sealed class NeighborhoodTests
         }
     }
 
+    [Theory]
+    [InlineData(4096, 2000)]
+    [InlineData(0, 12)]
+    public void Item_scores_are_the_same_whether_scattered_or_walked(int denseCutover, int maxNeighbors)
+    {
+        var options = new KnnOptions { DenseCutover = denseCutover, MaxNeighbors = maxNeighbors, K = 10 };
+        var scatter = (KnnModel)new ItemKnnTrainer(options).Fit(_train);
+        var walk = (KnnModel)new ItemKnnTrainer(options).Fit(_train);
+        walk.ScatterLimit = 0;
+
+        float[] a = new float[_train.ItemCount], b = new float[_train.ItemCount];
+        for (int u = 0; u < _train.UserCount; u++)
+        {
+            scatter.Score(u, a);
+            walk.Score(u, b);
+            for (int i = 0; i < a.Length; i++)
+            {
+                Assert.Equal(a[i], b[i], 1e-4);
+            }
+        }
+    }
+
     [Fact]
     public void Cut_lists_stay_bounded_and_symmetric()
     {

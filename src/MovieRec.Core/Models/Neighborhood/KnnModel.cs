@@ -350,7 +350,8 @@ public sealed class KnnModel : RecommenderModel
         ArrayPool<float>.Shared.Return(rated);
     }
 
-    private const int ScatterLimit = 1 << 21;
+    /// <summary>Item-based top-N scatters up to this many candidates per user (16 MiB), else walks; tests lower it.</summary>
+    internal int ScatterLimit { get; set; } = 1 << 21;
 
     // The lists are symmetric (see Similarities.TopNeighbors), so the movies u rated hand each of their neighbours i a candidate (sim, their
     // position in u's row); each i then keeps its k best. Costs the summed list length of u's movies, not a walk per movie.
