@@ -293,6 +293,7 @@ public sealed class KnnModel : RecommenderModel
     }
 
     // Item-based: each movie gathers its k nearest among the movies u rated, as a prediction does.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ScoreItemBased(int u, Span<float> scores)
     {
         ReadOnlySpan<int> items = Train.ItemsOf(u);
@@ -355,6 +356,7 @@ public sealed class KnnModel : RecommenderModel
 
     // The lists are symmetric (see Similarities.TopNeighbors), so the movies u rated hand each of their neighbours i a candidate (sim, their
     // position in u's row); each i then keeps its k best. Costs the summed list length of u's movies, not a walk per movie.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ScoreItemBasedByScatter(int u, ReadOnlySpan<int> items, ReadOnlySpan<float> values, int pairs, Span<float> scores)
     {
         int n = Train.ItemCount;
@@ -417,6 +419,7 @@ public sealed class KnnModel : RecommenderModel
 
     // User-based: walk u's neighbours most similar first; each movie takes the first k of them that rated it, which
     // are exactly its k most similar raters.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ScoreUserBased(int u, Span<float> scores)
     {
         int n = Train.ItemCount;

@@ -20,6 +20,7 @@ public static class Similarities
     /// does not depend on the thread count. Working memory is O(threads * n) plus, on the half pass, the positive
     /// pairs once.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static NeighborLists TopNeighbors(SimilarityInput input, KnnSimilarity kind, double shrinkage, int minSupport, int keep,
         ParallelOptions? parallel = null)
     {
@@ -115,6 +116,7 @@ public static class Similarities
     }
 
     /// <summary>The <paramref name="keep"/> smallest keys (most similar first), as index and similarity arrays.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static (int[] Index, float[] Similarity) Best(Span<long> keys, int keep)
     {
         if (keys.Length > keep)
@@ -139,6 +141,7 @@ public static class Similarities
     /// in y's (which a top-N pass relies on). Similarities are symmetric, so x belongs in y's list at the same value;
     /// no row grows beyond keep + the rows that chose it, and the total stays below 2 * n * keep.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static NeighborLists Symmetrize(int[][] rowIndex, float[][] rowSim, int keep)
     {
         int n = rowIndex.Length;
