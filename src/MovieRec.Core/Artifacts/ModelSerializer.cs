@@ -3,6 +3,7 @@ using MovieRec.Core.Data;
 using MovieRec.Core.Models;
 using MovieRec.Core.Models.Baselines;
 using MovieRec.Core.Models.Factorization;
+using MovieRec.Core.Models.Neighborhood;
 
 namespace MovieRec.Core.Artifacts;
 
@@ -29,6 +30,7 @@ public static class ModelSerializer
         [nameof(PopularityModel)] = (_, r, t, f) => PopularityModel.Read(r, t, f),
         [nameof(MatrixFactorizationModel)] = MatrixFactorizationModel.Read,
         [nameof(ImplicitFactorizationModel)] = (_, r, t, f) => ImplicitFactorizationModel.Read(r, t, f),
+        [nameof(KnnModel)] = KnnModel.Read,
     };
 
     /// <summary>

@@ -26,8 +26,8 @@ public sealed class BiasBaseline
         (float)GlobalMean + (u >= 0 ? UserBias[u] : 0f) + (i >= 0 ? ItemBias[i] : 0f);
 
     /// <summary>
-    /// Alternating least squares, as Surprise's BaselineOnly: each epoch sets every b_u, then every b_i, to its
-    /// regularised least-squares value given the other.
+    /// Alternating least squares, as Surprise's BaselineOnly: each epoch sets every b_i, then every b_u, to its
+    /// regularised least-squares value given the other (Surprise's order: items first).
     /// </summary>
     public static BiasBaseline FitAls(RatingMatrix train, double regUser, double regItem, int epochs)
     {
@@ -36,19 +36,6 @@ public sealed class BiasBaseline
         float[] bi = new float[train.ItemCount];
         for (int epoch = 0; epoch < epochs; epoch++)
         {
-            for (int u = 0; u < train.UserCount; u++)
-            {
-                ReadOnlySpan<int> items = train.ItemsOf(u);
-                ReadOnlySpan<float> values = train.RatingsOf(u);
-                double dev = 0;
-                for (int p = 0; p < items.Length; p++)
-                {
-                    dev += values[p] - mu - bi[items[p]];
-                }
-
-                bu[u] = (float)(dev / (regUser + items.Length));
-            }
-
             for (int i = 0; i < train.ItemCount; i++)
             {
                 ReadOnlySpan<int> users = train.UsersOf(i);
@@ -60,6 +47,19 @@ public sealed class BiasBaseline
                 }
 
                 bi[i] = (float)(dev / (regItem + users.Length));
+            }
+
+            for (int u = 0; u < train.UserCount; u++)
+            {
+                ReadOnlySpan<int> items = train.ItemsOf(u);
+                ReadOnlySpan<float> values = train.RatingsOf(u);
+                double dev = 0;
+                for (int p = 0; p < items.Length; p++)
+                {
+                    dev += values[p] - mu - bi[items[p]];
+                }
+
+                bu[u] = (float)(dev / (regUser + items.Length));
             }
         }
 

@@ -58,7 +58,10 @@ public sealed class BaselineTests
     [Fact]
     public void The_catalog_names_every_model_and_refuses_unknown_names()
     {
-        Assert.Equal(["mean", "baseline", "baseline-sgd", "popular", "svd", "svd-surprise", "svdpp", "als", "implicit-als"], ModelCatalog.Names);
+        Assert.Equal(
+            ["mean", "baseline", "baseline-sgd", "popular", "svd", "svd-surprise", "svdpp", "als", "implicit-als", "user-knn", "item-knn",
+                "user-knn-basic", "user-knn-cosine", "user-knn-means", "user-knn-zscore", "item-knn-basic", "item-knn-means", "item-knn-zscore"],
+            ModelCatalog.Names);
         Assert.Equal("baseline-sgd", ModelCatalog.Create("Baseline-SGD").Name);
         var e = Assert.Throws<ArgumentException>(() => ModelCatalog.Create("svd9"));
         Assert.Contains("popular", e.Message, StringComparison.Ordinal);

@@ -1,0 +1,488 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using MovieRec.Core.Data;
+
+namespace MovieRec.Core.Models.Neighborhood;
+
+/// <summary>
+/// A user-based or item-based neighbourhood model: each row (user, or movie) keeps its positive-similarity
+/// neighbours, most similar first. A prediction for (u, i) takes, among the neighbours of the row that rated the
+/// other side (movies u rated, or users who rated i), the <see cref="KnnOptions.K"/> most similar and combines
+/// their ratings by the <see cref="KnnOptions.Prediction"/> rule, exactly as Surprise's kNN classes do.
+/// </summary>
+public sealed class KnnModel : RecommenderModel
+{
+    private readonly NeighborLists _neighbors;
+    private readonly float[] _rowBias;
+    private readonly float[] _colBias;
+    private readonly float[] _mean;
+    private readonly float[] _sigma;
+    private readonly float _mu;
+
+    // Every positive similarity as a dense row-major matrix, only while the rows are at most DenseCutover.
+    private readonly float[]? _dense;
+
+    // Above the cut-over: each row's kept neighbours again, sorted by index, for lookups by binary search.
+    private readonly int[]? _sortedStart;
+    private readonly int[]? _sortedIndex;
+    private readonly float[]? _sortedSim;
+
+
+    internal KnnModel(string name, RatingMatrix train, BiasBaseline baseline, bool itemBased, KnnOptions options, NeighborLists neighbors)
+        : base(name, train, baseline)
+    {
+        int rows = itemBased ? train.ItemCount : train.UserCount;
+        if (neighbors.Rows != rows)
+        {
+            throw new InvalidDataException("The neighbour lists do not match the training matrix.");
+        }
+
+        IsItemBased = itemBased;
+        Options = options;
+        _neighbors = neighbors;
+        _mu = (float)baseline.GlobalMean;
+        _rowBias = itemBased ? baseline.ItemBias : baseline.UserBias;
+        _colBias = itemBased ? baseline.UserBias : baseline.ItemBias;
+        (_mean, _sigma) = RowMoments(train, itemBased);
+        if (rows <= options.DenseCutover)
+        {
+            _dense = new float[rows * rows];
+            for (int x = 0; x < rows; x++)
+            {
+                ReadOnlySpan<int> row = neighbors.NeighborsOf(x);
+                ReadOnlySpan<float> sims = neighbors.SimilaritiesOf(x);
+                for (int p = 0; p < row.Length; p++)
+                {
+                    _dense[(x * rows) + row[p]] = sims[p];
+                }
+            }
+        }
+        else
+        {
+            int[] sortedStart = new int[rows + 1];
+            for (int x = 0; x < rows; x++)
+            {
+                sortedStart[x + 1] = sortedStart[x] + neighbors.NeighborsOf(x).Length;
+            }
+
+            int[] sortedIndex = new int[neighbors.Count];
+            float[] sortedSim = new float[neighbors.Count];
+            Parallel.ForEach(Partitioner.Create(0, rows), range =>
+            {
+                for (int x = range.Item1; x < range.Item2; x++)
+                {
+                    Span<int> index = sortedIndex.AsSpan(sortedStart[x], sortedStart[x + 1] - sortedStart[x]);
+                    Span<float> sims = sortedSim.AsSpan(sortedStart[x], index.Length);
+                    neighbors.NeighborsOf(x).CopyTo(index);
+                    neighbors.SimilaritiesOf(x).CopyTo(sims);
+                    index.Sort(sims);
+                }
+            });
+            (_sortedStart, _sortedIndex, _sortedSim) = (sortedStart, sortedIndex, sortedSim);
+        }
+    }
+
+    /// <summary>True when the rows are movies (item-based), false when they are users.</summary>
+    public bool IsItemBased { get; }
+
+    public KnnOptions Options { get; }
+
+    /// <summary>Each row's kept neighbours with their similarities.</summary>
+    public NeighborLists Neighbors => _neighbors;
+
+    /// <summary>The most similar movies to a raw movie id with their similarity (item-based only); empty for an unknown movie.</summary>
+    public override IReadOnlyList<ScoredMovie> Similar(int movieId, int n)
+    {
+        if (!IsItemBased)
+        {
+            return base.Similar(movieId, n);
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        int i = Train.Items.IndexOf(movieId);
+        if (i < 0)
+        {
+            return [];
+        }
+
+        ReadOnlySpan<int> neighbors = _neighbors.NeighborsOf(i);
+        ReadOnlySpan<float> sims = _neighbors.SimilaritiesOf(i);
+        var result = new ScoredMovie[Math.Min(n, neighbors.Length)];
+        for (int r = 0; r < result.Length; r++)
+        {
+            result[r] = new ScoredMovie(Train.Items.RawId(neighbors[r]), sims[r]);
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Ranking scores: the same k neighbours a prediction uses, turned into a score by <see cref="KnnOptions.RankBy"/>.
+    /// The default multiplies the evidence (the summed similarity of the neighbours that vouch for the movie) by the
+    /// predicted rating's place on the scale, so a movie needs both many close neighbours and a good prediction.
+    /// </summary>
+    public override void Score(int u, Span<float> scores)
+    {
+        if (IsItemBased)
+        {
+            ScoreItemBased(u, scores);
+        }
+        else
+        {
+            ScoreUserBased(u, scores);
+        }
+    }
+
+    protected internal override void WriteParameters(BinaryWriter writer)
+    {
+        writer.Write(IsItemBased);
+        writer.Write((int)Options.Similarity);
+        writer.Write(Options.Shrinkage);
+        writer.Write(Options.K);
+        writer.Write(Options.MinK);
+        writer.Write(Options.MinSupport);
+        writer.Write((int)Options.Prediction);
+        writer.Write((int)Options.RankBy);
+        writer.Write(Options.DenseCutover);
+        writer.Write(Options.MaxNeighbors);
+        _neighbors.Write(writer);
+    }
+
+    internal static KnnModel Read(string name, BinaryReader reader, RatingMatrix train, BiasBaseline fallback)
+    {
+        bool itemBased = reader.ReadBoolean();
+        var options = new KnnOptions
+        {
+            Similarity = (KnnSimilarity)reader.ReadInt32(),
+            Shrinkage = reader.ReadDouble(),
+            K = reader.ReadInt32(),
+            MinK = reader.ReadInt32(),
+            MinSupport = reader.ReadInt32(),
+            Prediction = (KnnPrediction)reader.ReadInt32(),
+            RankBy = (KnnRankingScore)reader.ReadInt32(),
+            DenseCutover = reader.ReadInt32(),
+            MaxNeighbors = reader.ReadInt32(),
+        }.Validate();
+        return new KnnModel(name, train, fallback, itemBased, options, NeighborLists.Read(reader));
+    }
+
+    protected override float EstimateCore(int u, int i)
+    {
+        int x = IsItemBased ? i : u;
+        int y = IsItemBased ? u : i;
+        ReadOnlySpan<int> others = IsItemBased ? Train.ItemsOf(u) : Train.UsersOf(i);
+        ReadOnlySpan<float> ratings = IsItemBased ? Train.RatingsOf(u) : Train.RatingsOfItem(i);
+        int hits = Gather(x, y, others, ratings, out double num, out double den);
+        return Combine(x, y, num, den, hits);
+    }
+
+    /// <summary>
+    /// The weighted sums over the k most similar positive neighbours of row x among <paramref name="others"/> (the
+    /// other side's ratings, sorted by index); ties go to the lower index. Three ways to find them, same result: a
+    /// dense lookup below the cut-over; above it, a binary search per rating when the other side has few, else a walk
+    /// down x's list (most similar first) until k of them are found.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private int Gather(int x, int y, ReadOnlySpan<int> others, ReadOnlySpan<float> ratings, out double num, out double den)
+    {
+        num = den = 0;
+        ReadOnlySpan<int> neighbors = _neighbors.NeighborsOf(x);
+        if (_dense is null && others.Length * 16 >= neighbors.Length)
+        {
+            ReadOnlySpan<float> sims = _neighbors.SimilaritiesOf(x);
+            int hits = 0;
+            for (int p = 0; p < neighbors.Length && hits < Options.K; p++)
+            {
+                int at = others.BinarySearch(neighbors[p]);
+                if (at >= 0)
+                {
+                    num += sims[p] * Term(neighbors[p], y, ratings[at]);
+                    den += sims[p];
+                    hits++;
+                }
+            }
+
+            return hits;
+        }
+
+        long[]? rented = others.Length > 256 ? ArrayPool<long>.Shared.Rent(others.Length) : null;
+        Span<long> keys = rented ?? stackalloc long[256];
+        int count = 0;
+        if (_dense is not null)
+        {
+            int n = _neighbors.Rows;
+            ReadOnlySpan<float> row = _dense.AsSpan(x * n, n);
+            for (int p = 0; p < others.Length; p++)
+            {
+                float s = row[others[p]];
+                if (s > 0f)
+                {
+                    // Positions in the other side's row follow its index order, so ties still go to the lower index.
+                    keys[count++] = Similarities.Key(s, p);
+                }
+            }
+        }
+        else
+        {
+            ReadOnlySpan<int> index = _sortedIndex.AsSpan(_sortedStart![x], _sortedStart[x + 1] - _sortedStart[x]);
+            ReadOnlySpan<float> sims = _sortedSim.AsSpan(_sortedStart[x], index.Length);
+            for (int p = 0; p < others.Length; p++)
+            {
+                int at = index.BinarySearch(others[p]);
+                if (at >= 0)
+                {
+                    keys[count++] = Similarities.Key(sims[at], p);
+                }
+            }
+        }
+
+        Span<long> chosen = keys[..count];
+        if (count > Options.K)
+        {
+            Similarities.Select.Smallest(chosen, Options.K);
+            chosen = chosen[..Options.K];
+        }
+
+        foreach (long key in chosen)
+        {
+            (int p, float s) = Similarities.Unkey(key);
+            num += s * Term(others[p], y, ratings[p]);
+            den += s;
+        }
+
+        if (rented is not null)
+        {
+            ArrayPool<long>.Shared.Return(rented);
+        }
+
+        return chosen.Length;
+    }
+
+    /// <summary>What one neighbour with rating <paramref name="r"/> adds, before weighting, under the rule.</summary>
+    private float Term(int neighbor, int y, float r) => Options.Prediction switch
+    {
+        KnnPrediction.Basic => r,
+        KnnPrediction.Means => r - _mean[neighbor],
+        KnnPrediction.ZScore => (r - _mean[neighbor]) / _sigma[neighbor],
+        _ => r - (_mu + _rowBias[neighbor] + _colBias[y]),
+    };
+
+    /// <summary>Surprise's estimate from the weighted sums; too few neighbours leave the rule's own fallback.</summary>
+    private float Combine(int x, int y, double num, double den, int hits)
+    {
+        bool enough = hits >= Options.MinK && den > 0;
+        return Options.Prediction switch
+        {
+            KnnPrediction.Basic => enough ? (float)(num / den) : (float)Train.GlobalMean,
+            KnnPrediction.Means => _mean[x] + (enough ? (float)(num / den) : 0f),
+            KnnPrediction.ZScore => _mean[x] + (enough ? (float)(num / den * _sigma[x]) : 0f),
+            _ => _mu + _rowBias[x] + _colBias[y] + (enough ? (float)(num / den) : 0f),
+        };
+    }
+
+    private float RankingScore(int x, int y, double num, double den, int hits)
+    {
+        float estimate = Train.Scale.Clip(Combine(x, y, num, den, hits));
+        return Options.RankBy switch
+        {
+            KnnRankingScore.PredictedRating => estimate,
+            KnnRankingScore.Support => (float)den,
+            _ => (float)den * (estimate - Train.Scale.Min + 0.5f) / (Train.Scale.Max - Train.Scale.Min + 0.5f),
+        };
+    }
+
+    // Item-based: each movie gathers its k nearest among the movies u rated, as a prediction does.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void ScoreItemBased(int u, Span<float> scores)
+    {
+        ReadOnlySpan<int> items = Train.ItemsOf(u);
+        ReadOnlySpan<float> values = Train.RatingsOf(u);
+        long pairs = 0;
+        foreach (int j in items)
+        {
+            pairs += _neighbors.NeighborsOf(j).Length;
+        }
+
+        if (pairs <= ScatterLimit)
+        {
+            ScoreItemBasedByScatter(u, items, values, (int)pairs, scores);
+            return;
+        }
+
+        // u's ratings spread over a dense array, so that walking a movie's list costs one load per neighbour.
+        float[] rated = ArrayPool<float>.Shared.Rent(Train.ItemCount);
+        Array.Fill(rated, float.NaN, 0, Train.ItemCount);
+        for (int p = 0; p < items.Length; p++)
+        {
+            rated[items[p]] = values[p];
+        }
+
+        // A binary search per rated movie costs about log2(list) loads; a walk at most the list's length.
+        int lookupCost = items.Length * (1 + (int)Math.Log2(Math.Max(2, _neighbors.Count / Math.Max(1, _neighbors.Rows))));
+        for (int i = 0; i < scores.Length; i++)
+        {
+            ReadOnlySpan<int> neighbors = _neighbors.NeighborsOf(i);
+            int hits;
+            double num = 0, den = 0;
+            if (_dense is not null || lookupCost < neighbors.Length)
+            {
+                hits = Gather(i, u, items, values, out num, out den);
+            }
+            else
+            {
+                ReadOnlySpan<float> sims = _neighbors.SimilaritiesOf(i);
+                hits = 0;
+                for (int p = 0; p < neighbors.Length && hits < Options.K; p++)
+                {
+                    float r = rated[neighbors[p]];
+                    if (!float.IsNaN(r))
+                    {
+                        num += sims[p] * Term(neighbors[p], u, r);
+                        den += sims[p];
+                        hits++;
+                    }
+                }
+            }
+
+            scores[i] = RankingScore(i, u, num, den, hits);
+        }
+
+        ArrayPool<float>.Shared.Return(rated);
+    }
+
+    /// <summary>Item-based top-N scatters up to this many candidates per user (16 MiB), else walks; tests lower it.</summary>
+    internal int ScatterLimit { get; set; } = 1 << 21;
+
+    // The lists are symmetric (see Similarities.TopNeighbors), so the movies u rated hand each of their neighbours i a candidate (sim, their
+    // position in u's row); each i then keeps its k best. Costs the summed list length of u's movies, not a walk per movie.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void ScoreItemBasedByScatter(int u, ReadOnlySpan<int> items, ReadOnlySpan<float> values, int pairs, Span<float> scores)
+    {
+        int n = Train.ItemCount;
+        int[] start = ArrayPool<int>.Shared.Rent(n + 1);
+        long[] keys = ArrayPool<long>.Shared.Rent(Math.Max(1, pairs));
+        Array.Clear(start, 0, n + 1);
+        foreach (int j in items)
+        {
+            foreach (int i in _neighbors.NeighborsOf(j))
+            {
+                start[i + 1]++;
+            }
+        }
+
+        for (int i = 0; i < n; i++)
+        {
+            start[i + 1] += start[i];
+        }
+
+        // Positions ascend within each movie's slot, so filling moves each start to the next one's; shift back after.
+        for (int p = 0; p < items.Length; p++)
+        {
+            ReadOnlySpan<int> neighbors = _neighbors.NeighborsOf(items[p]);
+            ReadOnlySpan<float> sims = _neighbors.SimilaritiesOf(items[p]);
+            for (int q = 0; q < neighbors.Length; q++)
+            {
+                keys[start[neighbors[q]]++] = Similarities.Key(sims[q], p);
+            }
+        }
+
+        for (int i = n; i > 0; i--)
+        {
+            start[i] = start[i - 1];
+        }
+
+        start[0] = 0;
+        for (int i = 0; i < n; i++)
+        {
+            Span<long> chosen = keys.AsSpan(start[i], start[i + 1] - start[i]);
+            if (chosen.Length > Options.K)
+            {
+                Similarities.Select.Smallest(chosen, Options.K);
+                chosen = chosen[..Options.K];
+            }
+
+            double num = 0, den = 0;
+            foreach (long key in chosen)
+            {
+                (int p, float s) = Similarities.Unkey(key);
+                num += s * Term(items[p], u, values[p]);
+                den += s;
+            }
+
+            scores[i] = RankingScore(i, u, num, den, chosen.Length);
+        }
+
+        ArrayPool<long>.Shared.Return(keys);
+        ArrayPool<int>.Shared.Return(start);
+    }
+
+    // User-based: walk u's neighbours most similar first; each movie takes the first k of them that rated it, which
+    // are exactly its k most similar raters.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void ScoreUserBased(int u, Span<float> scores)
+    {
+        int n = Train.ItemCount;
+        double[] num = new double[n], den = new double[n];
+        int[] hits = new int[n];
+        ReadOnlySpan<int> neighbors = _neighbors.NeighborsOf(u);
+        ReadOnlySpan<float> sims = _neighbors.SimilaritiesOf(u);
+        for (int p = 0; p < neighbors.Length; p++)
+        {
+            int v = neighbors[p];
+            float s = sims[p];
+            ReadOnlySpan<int> items = Train.ItemsOf(v);
+            ReadOnlySpan<float> values = Train.RatingsOf(v);
+            for (int q = 0; q < items.Length; q++)
+            {
+                int i = items[q];
+                if (hits[i] < Options.K)
+                {
+                    num[i] += s * Term(v, i, values[q]);
+                    den[i] += s;
+                    hits[i]++;
+                }
+            }
+        }
+
+        for (int i = 0; i < scores.Length; i++)
+        {
+            scores[i] = RankingScore(u, i, num[i], den[i], hits[i]);
+        }
+    }
+
+    // Mean and population standard deviation of each row's ratings (a zero deviation counts as 1, as in Surprise).
+    private static (float[] Mean, float[] Sigma) RowMoments(RatingMatrix train, bool itemBased)
+    {
+        int rows = itemBased ? train.ItemCount : train.UserCount;
+        float[] mean = new float[rows], sigma = new float[rows];
+        for (int x = 0; x < rows; x++)
+        {
+            ReadOnlySpan<float> values = itemBased ? train.RatingsOfItem(x) : train.RatingsOf(x);
+            if (values.Length == 0)
+            {
+                mean[x] = (float)train.GlobalMean;
+                sigma[x] = 1f;
+                continue;
+            }
+
+            double sum = 0;
+            foreach (float v in values)
+            {
+                sum += v;
+            }
+
+            double m = sum / values.Length, sq = 0;
+            foreach (float v in values)
+            {
+                sq += (v - m) * (v - m);
+            }
+
+            double sd = Math.Sqrt(sq / values.Length);
+            mean[x] = (float)m;
+            sigma[x] = sd == 0 ? 1f : (float)sd;
+        }
+
+        return (mean, sigma);
+    }
+}

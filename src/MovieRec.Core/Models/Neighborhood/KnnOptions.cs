@@ -1,0 +1,119 @@
+namespace MovieRec.Core.Models.Neighborhood;
+
+/// <summary>How two users (or two movies) are compared over the ratings they have in common (Surprise's names).</summary>
+public enum KnnSimilarity
+{
+    /// <summary>Cosine of the raw ratings over common raters.</summary>
+    Cosine,
+
+    /// <summary>1 / (mean squared difference + 1) over common raters.</summary>
+    Msd,
+
+    /// <summary>Pearson correlation over common raters, centred on the means over those common raters.</summary>
+    Pearson,
+
+    /// <summary>Pearson correlation of the baseline residuals r - b_ui, shrunk by (n - 1) / (n - 1 + shrinkage).</summary>
+    PearsonBaseline,
+}
+
+/// <summary>How the k neighbours' ratings become an estimate (Surprise's four kNN classes).</summary>
+public enum KnnPrediction
+{
+    /// <summary>KNNBasic: the similarity-weighted mean of the neighbours' ratings.</summary>
+    Basic,
+
+    /// <summary>KNNWithMeans: the row's mean plus the weighted mean of the neighbours' deviations from their means.</summary>
+    Means,
+
+    /// <summary>KNNWithZScore: as Means, on z-scores, scaled back by the row's standard deviation.</summary>
+    ZScore,
+
+    /// <summary>KNNBaseline: b_ui plus the weighted mean of the neighbours' baseline residuals.</summary>
+    Baseline,
+}
+
+/// <summary>How a neighbourhood turns into a top-N ranking score (see <see cref="KnnModel.Score"/>).</summary>
+public enum KnnRankingScore
+{
+    /// <summary>The sum of the similarities of the neighbours that vouch for the movie, times the predicted rating's place on the scale.</summary>
+    WeightedSupport,
+
+    /// <summary>The sum of the similarities of the neighbours that vouch for the movie (classic top-N item-kNN).</summary>
+    Support,
+
+    /// <summary>The predicted rating alone: favours obscure movies that a single neighbour rated highly.</summary>
+    PredictedRating,
+}
+
+/// <summary>
+/// Options of <see cref="UserKnnTrainer"/> and <see cref="ItemKnnTrainer"/>. The defaults are the most accurate
+/// combination (Surprise's KNNBaseline with pearson_baseline, shrinkage 100, k 40, min_k 1, min_support 1).
+/// </summary>
+public sealed record KnnOptions
+{
+    /// <summary>Rows (users or movies) up to this count keep every positive neighbour; larger ones keep the top <see cref="MaxNeighbors"/>.</summary>
+    public const int DefaultDenseCutover = 4096;
+
+    /// <summary>The neighbour list length of large catalogues; see <see cref="DenseCutover"/>.</summary>
+    public const int DefaultMaxNeighbors = 2000;
+
+    public KnnSimilarity Similarity { get; init; } = KnnSimilarity.PearsonBaseline;
+
+    /// <summary>Shrinkage of <see cref="KnnSimilarity.PearsonBaseline"/> (Surprise's default 100); ignored by the others.</summary>
+    public double Shrinkage { get; init; } = 100;
+
+    /// <summary>Neighbours that take part in one prediction.</summary>
+    public int K { get; init; } = 40;
+
+    /// <summary>Fewer positive-similarity neighbours than this and the rule's fallback answers.</summary>
+    public int MinK { get; init; } = 1;
+
+    /// <summary>Pairs with fewer common raters than this get similarity 0.</summary>
+    public int MinSupport { get; init; } = 1;
+
+    public KnnPrediction Prediction { get; init; } = KnnPrediction.Baseline;
+
+    /// <summary>What <see cref="IRecommenderModel.Score"/> ranks by; rating predictions do not depend on it.</summary>
+    public KnnRankingScore RankBy { get; init; } = KnnRankingScore.WeightedSupport;
+
+    /// <summary>
+    /// Rows up to this count keep all their positive neighbours, which makes predictions exactly Surprise's, and the
+    /// model also holds them as a dense n * n lookup (at most 64 MiB at the default 4096) so a prediction costs one
+    /// pass over the other side's ratings. Above it each row keeps its <see cref="MaxNeighbors"/> most similar and
+    /// there is no dense matrix, so memory stays proportional to n * MaxNeighbors.
+    /// </summary>
+    public int DenseCutover { get; init; } = DefaultDenseCutover;
+
+    /// <summary>Neighbours kept per row above <see cref="DenseCutover"/>; must be at least <see cref="K"/>.</summary>
+    public int MaxNeighbors { get; init; } = DefaultMaxNeighbors;
+
+    /// <summary>The list length a fit over <paramref name="rows"/> rows keeps.</summary>
+    public int NeighborsKept(int rows) => rows <= DenseCutover ? Math.Max(rows - 1, 0) : MaxNeighbors;
+
+    public KnnOptions Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(K, nameof(K));
+        ArgumentOutOfRangeException.ThrowIfNegative(MinK, nameof(MinK));
+        ArgumentOutOfRangeException.ThrowIfNegative(MinSupport, nameof(MinSupport));
+        ArgumentOutOfRangeException.ThrowIfNegative(Shrinkage, nameof(Shrinkage));
+        ArgumentOutOfRangeException.ThrowIfNegative(DenseCutover, nameof(DenseCutover));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(DenseCutover, 46_340, nameof(DenseCutover));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxNeighbors, K, nameof(MaxNeighbors));
+        if (!Enum.IsDefined(Similarity))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Similarity), Similarity, "Unknown similarity.");
+        }
+
+        if (!Enum.IsDefined(Prediction))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Prediction), Prediction, "Unknown prediction rule.");
+        }
+
+        if (!Enum.IsDefined(RankBy))
+        {
+            throw new ArgumentOutOfRangeException(nameof(RankBy), RankBy, "Unknown ranking score.");
+        }
+
+        return this;
+    }
+}
