@@ -40,9 +40,17 @@ internal static class EvaluateCommand
             string path = CliApp.ResolveFolder(parse.GetValue(folder));
             var load = new LoadOptions { SkipInvalid = parse.GetValue(skipInvalid), IncludeMetadata = false };
             int seedValue = parse.GetValue(seed);
-            IRecommenderTrainer[] trainers = [.. parse.GetValue(models)!
+            ModelInfo[] infos = [.. parse.GetValue(models)!
                 .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(name => ModelCatalog.Create(name, seedValue))];
+                .Select(ModelCatalog.Info)];
+            var context = new ModelContext(seedValue);
+            if (infos.Any(m => m.NeedsCatalogue))
+            {
+                MovieLensDataset metadata = MovieLensLoader.Load(path, load with { IncludeRatings = false, IncludeMetadata = true });
+                context = context with { Movies = metadata.Movies, Tags = metadata.Tags };
+            }
+
+            IRecommenderTrainer[] trainers = [.. infos.Select(m => m.CreateTrainer(context))];
             if (trainers.Length == 0)
             {
                 throw new ArgumentException("--model names no model.");

@@ -44,7 +44,8 @@ internal static class TrainCommand
     /// <summary>Fits each model on all ratings (and, with <paramref name="evaluate"/>, on a 90% split to measure it) and publishes the bundle.</summary>
     public static string Train(MovieLensDataset dataset, IReadOnlyList<string> names, string output, bool evaluate, int keep, int seed, Action<string> log)
     {
-        IRecommenderTrainer[] trainers = [.. names.Select(n => ModelCatalog.Create(n, seed))];
+        var context = new ModelContext(seed, dataset.Movies, dataset.Tags);
+        IRecommenderTrainer[] trainers = [.. names.Select(n => ModelCatalog.Create(n, context))];
         RatingMatrix all = RatingMatrix.Build(dataset.Ratings);
         DataSplit? holdout = evaluate ? Splitters.Holdout(dataset.Ratings, 0.1, seed) : null;
         RatingMatrix? holdoutTrain = holdout is null ? null : RatingMatrix.Build(holdout.Train);

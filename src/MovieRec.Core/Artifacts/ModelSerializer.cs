@@ -2,6 +2,7 @@ using System.Text;
 using MovieRec.Core.Data;
 using MovieRec.Core.Models;
 using MovieRec.Core.Models.Baselines;
+using MovieRec.Core.Models.Content;
 using MovieRec.Core.Models.Factorization;
 using MovieRec.Core.Models.Neighborhood;
 
@@ -31,6 +32,7 @@ public static class ModelSerializer
         [nameof(MatrixFactorizationModel)] = MatrixFactorizationModel.Read,
         [nameof(ImplicitFactorizationModel)] = (_, r, t, f) => ImplicitFactorizationModel.Read(r, t, f),
         [nameof(KnnModel)] = KnnModel.Read,
+        [nameof(ContentModel)] = (_, r, t, f) => ContentModel.Read(r, t, f),
     };
 
     /// <summary>

@@ -11,6 +11,9 @@ public sealed record LoadOptions
     /// <summary>How many skipped rows the report quotes.</summary>
     public int MaxReportedProblems { get; init; } = 5;
 
+    /// <summary>Read the ratings file (false: only the catalogue, tags and links, for split files that bring their own ratings).</summary>
+    public bool IncludeRatings { get; init; } = true;
+
     /// <summary>Read the catalogue, tags and links too (only ratings when false).</summary>
     public bool IncludeMetadata { get; init; } = true;
 }

@@ -72,8 +72,12 @@ public static partial class MovieLensLoader
             MovieLensFormat.Ml100k => "u.data",
             _ => "ratings.dat",
         });
-        files.Add(ratingsPath);
-        Rating[] ratings = LoadRatings(ratingsPath, scale, options, report);
+        Rating[] ratings = [];
+        if (options.IncludeRatings)
+        {
+            files.Add(ratingsPath);
+            ratings = LoadRatings(ratingsPath, scale, options, report);
+        }
 
         IReadOnlyList<Movie> movies = [];
         IReadOnlyList<Tag> tags = [];

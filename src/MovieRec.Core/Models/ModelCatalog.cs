@@ -1,11 +1,15 @@
 using MovieRec.Core.Models.Baselines;
+using MovieRec.Core.Models.Content;
 using MovieRec.Core.Models.Factorization;
 using MovieRec.Core.Models.Neighborhood;
 
 namespace MovieRec.Core.Models;
 
+/// <summary>What a trainer may need beyond the ratings: a seed, and for content models the catalogue and tags.</summary>
+public sealed record ModelContext(int Seed = 42, IReadOnlyList<Data.Movie>? Movies = null, IReadOnlyList<Data.Tag>? Tags = null);
+
 /// <summary>A model the CLI and API can name.</summary>
-public sealed record ModelInfo(string Name, string Description, Func<int, IRecommenderTrainer> CreateTrainer);
+public sealed record ModelInfo(string Name, string Description, Func<ModelContext, IRecommenderTrainer> CreateTrainer, bool NeedsCatalogue = false);
 
 /// <summary>Every model by its stable lower-case name. New algorithms register here and nowhere else.</summary>
 public static class ModelCatalog
@@ -16,11 +20,11 @@ public static class ModelCatalog
         new(BaselineOnlyTrainer.AlsName, "mu + b_u + b_i, ALS (Surprise BaselineOnly defaults)", _ => new BaselineOnlyTrainer()),
         new(BaselineOnlyTrainer.SgdName, "mu + b_u + b_i, SGD (Surprise defaults)", _ => new BaselineOnlyTrainer(new BaselineOptions { Method = BaselineMethod.Sgd })),
         new(PopularityTrainer.ModelName, "most rated movies first; baseline rating predictions", _ => new PopularityTrainer()),
-        new(SvdTrainer.ModelName, "biased matrix factorization by SGD, MovieRec's tuned defaults", seed => new SvdTrainer(new SvdOptions { Seed = seed })),
-        new(SvdTrainer.SurpriseName, "biased matrix factorization by SGD, Surprise's defaults", seed => new SvdTrainer(SvdOptions.Surprise with { Seed = seed }, SvdTrainer.SurpriseName)),
-        new(SvdPlusPlusTrainer.ModelName, "SVD++: factorization with implicit feedback from what each user rated", seed => new SvdPlusPlusTrainer(SvdPlusPlusTrainer.Defaults with { Seed = seed })),
-        new(AlsTrainer.ModelName, "biased matrix factorization by alternating least squares", seed => new AlsTrainer(new AlsOptions { Seed = seed })),
-        new(ImplicitAlsTrainer.ModelName, "implicit-feedback ALS (Hu, Koren, Volinsky) for top-N ranking; baseline rating predictions", seed => new ImplicitAlsTrainer(new ImplicitAlsOptions { Seed = seed })),
+        new(SvdTrainer.ModelName, "biased matrix factorization by SGD, MovieRec's tuned defaults", c => new SvdTrainer(new SvdOptions { Seed = c.Seed })),
+        new(SvdTrainer.SurpriseName, "biased matrix factorization by SGD, Surprise's defaults", c => new SvdTrainer(SvdOptions.Surprise with { Seed = c.Seed }, SvdTrainer.SurpriseName)),
+        new(SvdPlusPlusTrainer.ModelName, "SVD++: factorization with implicit feedback from what each user rated", c => new SvdPlusPlusTrainer(SvdPlusPlusTrainer.Defaults with { Seed = c.Seed })),
+        new(AlsTrainer.ModelName, "biased matrix factorization by alternating least squares", c => new AlsTrainer(new AlsOptions { Seed = c.Seed })),
+        new(ImplicitAlsTrainer.ModelName, "implicit-feedback ALS (Hu, Koren, Volinsky) for top-N ranking; baseline rating predictions", c => new ImplicitAlsTrainer(new ImplicitAlsOptions { Seed = c.Seed })),
         new(UserKnnTrainer.ModelName, "user-based kNN: baseline rule, pearson-baseline, k 40 (Surprise KNNBaseline)", _ => new UserKnnTrainer()),
         new(ItemKnnTrainer.ModelName, "item-based kNN: baseline rule, pearson-baseline, k 40 (Surprise KNNBaseline)", _ => new ItemKnnTrainer()),
         KnnVariant(false, KnnPrediction.Basic, KnnSimilarity.Msd, "basic", "KNNBasic"),
@@ -30,6 +34,8 @@ public static class ModelCatalog
         KnnVariant(true, KnnPrediction.Basic, KnnSimilarity.Msd, "basic", "KNNBasic"),
         KnnVariant(true, KnnPrediction.Means, KnnSimilarity.Msd, "means", "KNNWithMeans"),
         KnnVariant(true, KnnPrediction.ZScore, KnnSimilarity.Msd, "zscore", "KNNWithZScore"),
+        new(ContentTrainer.ModelName, "TF-IDF over genres, tags and title words (Microsoft.ML); cosine similarity, works for unrated movies",
+            c => new ContentTrainer(c.Movies ?? [], c.Tags ?? []), NeedsCatalogue: true),
     ];
 
     public static IReadOnlyList<string> Names { get; } = [.. All.Select(m => m.Name)];
@@ -46,16 +52,13 @@ public static class ModelCatalog
     }
 
     /// <summary>The trainer for a model name; the error lists the known names.</summary>
-    public static IRecommenderTrainer Create(string name, int seed = 42)
-    {
-        foreach (ModelInfo info in All)
-        {
-            if (string.Equals(info.Name, name.Trim(), StringComparison.OrdinalIgnoreCase))
-            {
-                return info.CreateTrainer(seed);
-            }
-        }
+    public static IRecommenderTrainer Create(string name, int seed = 42) => Create(name, new ModelContext(seed));
 
-        throw new ArgumentException($"Unknown model '{name}'. Known models: {string.Join(", ", Names)}.", nameof(name));
-    }
+    /// <summary>The trainer for a model name, given the context some models need; the error lists the known names.</summary>
+    public static IRecommenderTrainer Create(string name, ModelContext context) => Info(name).CreateTrainer(context);
+
+    /// <summary>A model by name (case-insensitive); the error lists the known names.</summary>
+    public static ModelInfo Info(string name) =>
+        All.FirstOrDefault(m => string.Equals(m.Name, name.Trim(), StringComparison.OrdinalIgnoreCase))
+        ?? throw new ArgumentException($"Unknown model '{name}'. Known models: {string.Join(", ", Names)}.", nameof(name));
 }

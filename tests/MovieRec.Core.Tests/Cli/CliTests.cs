@@ -1,5 +1,6 @@
 using System.Text.Json;
 using MovieRec.Cli;
+using MovieRec.Core.Data;
 using Spectre.Console;
 
 namespace MovieRec.Core.Tests.Cli;
@@ -127,6 +128,20 @@ public sealed class CliTests : IDisposable
         MovieRec.Core.Artifacts.ModelBundle bundle = MovieRec.Core.Artifacts.BundleStore.LoadCurrent(models);
         Assert.Equal(["baseline", "popular"], bundle.Manifest.Models.Select(m => m.Name));
         Assert.All(bundle.Manifest.Models, m => Assert.InRange(m.Holdout!.Rmse, 0.2, 2.0));
+    }
+
+    [Fact]
+    public void Evaluate_gives_the_content_model_the_catalogue_with_explicit_splits()
+    {
+        string folder = Fixtures.WriteCsvDataset(_dir, Fixtures.SyntheticRatings());
+        Rating[] ratings = Fixtures.SyntheticRatings();
+        _dir.Write("b.train", "userId,movieId,rating\n" + string.Join('\n', ratings.Where((_, i) => i % 5 != 0).Select(r => FormattableString.Invariant($"{r.UserId},{r.MovieId},{r.Value}"))));
+        _dir.Write("b.test", "userId,movieId,rating\n" + string.Join('\n', ratings.Where((_, i) => i % 5 == 0).Select(r => FormattableString.Invariant($"{r.UserId},{r.MovieId},{r.Value}"))));
+
+        int code = CliApp.Run(["evaluate", folder, "--model", "content", "--split", "b.train:b.test"], _console);
+
+        Assert.Equal(0, code);
+        Assert.Contains("content", _out.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
