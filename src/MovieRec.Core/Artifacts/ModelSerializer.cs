@@ -4,6 +4,7 @@ using MovieRec.Core.Models;
 using MovieRec.Core.Models.Baselines;
 using MovieRec.Core.Models.Content;
 using MovieRec.Core.Models.Factorization;
+using MovieRec.Core.Models.Hybrid;
 using MovieRec.Core.Models.Neighborhood;
 
 namespace MovieRec.Core.Artifacts;
@@ -33,6 +34,7 @@ public static class ModelSerializer
         [nameof(ImplicitFactorizationModel)] = (_, r, t, f) => ImplicitFactorizationModel.Read(r, t, f),
         [nameof(KnnModel)] = KnnModel.Read,
         [nameof(ContentModel)] = (_, r, t, f) => ContentModel.Read(r, t, f),
+        [nameof(HybridModel)] = (_, r, t, f) => HybridModel.Read(r, t, f),
     };
 
     /// <summary>

@@ -1,6 +1,7 @@
 using MovieRec.Core.Models.Baselines;
 using MovieRec.Core.Models.Content;
 using MovieRec.Core.Models.Factorization;
+using MovieRec.Core.Models.Hybrid;
 using MovieRec.Core.Models.Neighborhood;
 
 namespace MovieRec.Core.Models;
@@ -36,6 +37,8 @@ public static class ModelCatalog
         KnnVariant(true, KnnPrediction.ZScore, KnnSimilarity.Msd, "zscore", "KNNWithZScore"),
         new(ContentTrainer.ModelName, "TF-IDF over genres, tags and title words (Microsoft.ML); cosine similarity, works for unrated movies",
             c => new ContentTrainer(c.Movies ?? [], c.Tags ?? []), NeedsCatalogue: true),
+        new(HybridTrainer.ModelName, "stacked blend of baseline, item-knn, user-knn, svd, svdpp and content (ridge blender); ranks with implicit-als",
+            c => new HybridTrainer(c, new HybridOptions { Seed = c.Seed }), NeedsCatalogue: true),
     ];
 
     public static IReadOnlyList<string> Names { get; } = [.. All.Select(m => m.Name)];

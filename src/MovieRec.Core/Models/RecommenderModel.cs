@@ -95,7 +95,7 @@ public abstract class RecommenderModel : IRecommenderModel
     protected abstract float EstimateCore(int u, int i);
 
     /// <summary>Ranking scores for a user the model has not seen: the movies' baselines unless overridden.</summary>
-    protected virtual void ScoreUnknownUser(Span<float> scores)
+    protected internal virtual void ScoreUnknownUser(Span<float> scores)
     {
         for (int i = 0; i < scores.Length; i++)
         {

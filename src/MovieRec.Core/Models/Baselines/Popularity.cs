@@ -73,5 +73,5 @@ public sealed class PopularityModel : RecommenderModel
 
     protected override float EstimateCore(int u, int i) => Fallback.Estimate(u, i);
 
-    protected override void ScoreUnknownUser(Span<float> scores) => _popularity.CopyTo(scores);
+    protected internal override void ScoreUnknownUser(Span<float> scores) => _popularity.CopyTo(scores);
 }

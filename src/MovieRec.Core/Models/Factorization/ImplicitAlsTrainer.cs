@@ -212,5 +212,5 @@ public sealed class ImplicitFactorizationModel : RecommenderModel
 
     protected override float EstimateCore(int u, int i) => Fallback.Estimate(u, i);
 
-    protected override void ScoreUnknownUser(Span<float> scores) => _popularity.CopyTo(scores);
+    protected internal override void ScoreUnknownUser(Span<float> scores) => _popularity.CopyTo(scores);
 }

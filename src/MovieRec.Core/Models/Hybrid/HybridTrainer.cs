@@ -1,0 +1,296 @@
+using MovieRec.Core.Artifacts;
+using MovieRec.Core.Data;
+using MovieRec.Core.Numerics;
+
+namespace MovieRec.Core.Models.Hybrid;
+
+/// <summary>Options of <see cref="HybridTrainer"/>.</summary>
+public sealed record HybridOptions
+{
+    /// <summary>The rating models whose predictions are blended (content joins only where a catalogue is given).</summary>
+    public IReadOnlyList<string> BaseModels { get; init; } = ["baseline", "item-knn", "user-knn", "svd", "svdpp", "content"];
+
+    /// <summary>The model whose ranking the hybrid's top-N uses (a blend of predicted ratings ranks poorly).</summary>
+    public string RankingModel { get; init; } = "implicit-als";
+
+    /// <summary>Share of the training ratings held out to fit the blender.</summary>
+    public double ValidationFraction { get; init; } = 0.2;
+
+    /// <summary>Ridge penalty of the linear blender.</summary>
+    public double Ridge { get; init; } = 1.0;
+
+    public int Seed { get; init; } = 42;
+
+    public HybridOptions Validate()
+    {
+        if (BaseModels.Count == 0)
+        {
+            throw new ArgumentException("The hybrid needs at least one base model.", nameof(BaseModels));
+        }
+
+        if (ValidationFraction is <= 0 or >= 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ValidationFraction), ValidationFraction, "Must lie strictly between 0 and 1.");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(Ridge, nameof(Ridge));
+        return this;
+    }
+}
+
+/// <summary>
+/// A stacked blend. The base models are fitted on an inner training split; a linear blender (ridge least squares) is
+/// fitted on their predictions for the held-out ratings plus meta-features (log rating counts of the user and the
+/// movie, the spread of their ratings); then the base models are refitted on all training ratings.
+/// </summary>
+public sealed class HybridTrainer(ModelContext context, HybridOptions? options = null) : IRecommenderTrainer
+{
+    public const string ModelName = "hybrid";
+
+    public HybridOptions Options { get; } = (options ?? new HybridOptions()).Validate();
+
+    public string Name => ModelName;
+
+    public IRecommenderModel Fit(RatingMatrix train, TrainingOptions? options = null)
+    {
+        options ??= TrainingOptions.Default;
+        string[] names = [.. Options.BaseModels.Where(n => !ModelCatalog.Info(n).NeedsCatalogue || context.Movies is { Count: > 0 })];
+        var baseContext = context with { Seed = Options.Seed };
+
+        // Inner split of the training ratings.
+        var random = new Random(Options.Seed);
+        var inner = new List<Rating>(train.Count);
+        var holdout = new List<Rating>(train.Count / 4);
+        for (int u = 0; u < train.UserCount; u++)
+        {
+            ReadOnlySpan<int> items = train.ItemsOf(u);
+            ReadOnlySpan<float> values = train.RatingsOf(u);
+            for (int p = 0; p < items.Length; p++)
+            {
+                var rating = new Rating(train.Users.RawId(u), train.Items.RawId(items[p]), values[p], 0);
+                (random.NextDouble() < Options.ValidationFraction ? holdout : inner).Add(rating);
+            }
+        }
+
+        RatingMatrix innerMatrix = RatingMatrix.Build([.. inner]);
+        var features = new double[holdout.Count][];
+        var stats = new RowStatistics(innerMatrix, 1.0);
+        for (int r = 0; r < holdout.Count; r++)
+        {
+            features[r] = new double[HybridModel.FeatureCount(names.Length)];
+        }
+
+        for (int m = 0; m < names.Length; m++)
+        {
+            IRecommenderModel model = ModelCatalog.Create(names[m], baseContext).Fit(innerMatrix, options);
+            for (int r = 0; r < holdout.Count; r++)
+            {
+                features[r][m] = model.Predict(holdout[r].UserId, holdout[r].MovieId).Rating;
+            }
+        }
+
+        for (int r = 0; r < holdout.Count; r++)
+        {
+            stats.Fill(innerMatrix.Users.IndexOf(holdout[r].UserId), innerMatrix.Items.IndexOf(holdout[r].MovieId), features[r].AsSpan(names.Length));
+        }
+
+        double[] weights = FitRidge(features, [.. holdout.Select(h => (double)h.Value)], Options.Ridge);
+
+        // Refit every base model on all the training ratings.
+        var bases = new IRecommenderModel[names.Length];
+        for (int m = 0; m < names.Length; m++)
+        {
+            bases[m] = ModelCatalog.Create(names[m], baseContext).Fit(train, options);
+        }
+
+        IRecommenderModel ranking = ModelCatalog.Create(Options.RankingModel, baseContext).Fit(train, options);
+        return new HybridModel(train, BiasBaseline.Default(train), bases, ranking, weights, 1.0 / (1.0 - Options.ValidationFraction));
+    }
+
+    /// <summary>Ridge least squares with an unpenalised intercept: (X^T X + ridge I) w = X^T y.</summary>
+    internal static double[] FitRidge(double[][] x, double[] y, double ridge)
+    {
+        int d = x[0].Length + 1;
+        double[] a = new double[d * d];
+        double[] b = new double[d];
+        double[] row = new double[d];
+        for (int n = 0; n < x.Length; n++)
+        {
+            row[0] = 1;
+            x[n].CopyTo(row, 1);
+            for (int i = 0; i < d; i++)
+            {
+                b[i] += row[i] * y[n];
+                for (int j = 0; j <= i; j++)
+                {
+                    a[(i * d) + j] += row[i] * row[j];
+                }
+            }
+        }
+
+        for (int i = 1; i < d; i++)
+        {
+            a[(i * d) + i] += ridge;
+        }
+
+        if (!Cholesky.Solve(a, b, d))
+        {
+            throw new InvalidOperationException("The blender's normal equations are singular; raise the ridge penalty.");
+        }
+
+        return b;
+    }
+}
+
+/// <summary>Per-user and per-movie rating counts and spreads: the blender's meta-features.</summary>
+internal sealed class RowStatistics
+{
+    public const int Count = 4;
+    private readonly float[] _userLogCount, _userStd, _itemLogCount, _itemStd;
+
+    /// <param name="m">The ratings the statistics describe.</param>
+    /// <param name="countScale">Divides counts, so statistics of a full matrix match those of the inner split the blender saw.</param>
+    public RowStatistics(RatingMatrix m, double countScale)
+    {
+        (_userLogCount, _userStd) = Rows(m.UserCount, m.RatingsOf, 1.0 / countScale);
+        (_itemLogCount, _itemStd) = Rows(m.ItemCount, m.RatingsOfItem, 1.0 / countScale);
+    }
+
+    private delegate ReadOnlySpan<float> RowValues(int row);
+
+    public void Fill(int u, int i, Span<double> target)
+    {
+        target[0] = u >= 0 ? _userLogCount[u] : 0;
+        target[1] = i >= 0 ? _itemLogCount[i] : 0;
+        target[2] = u >= 0 ? _userStd[u] : 0;
+        target[3] = i >= 0 ? _itemStd[i] : 0;
+    }
+
+    private static (float[] LogCount, float[] Std) Rows(int rows, RowValues values, double countScale)
+    {
+        float[] logCount = new float[rows], std = new float[rows];
+        for (int r = 0; r < rows; r++)
+        {
+            ReadOnlySpan<float> v = values(r);
+            double mean = 0, sq = 0;
+            foreach (float x in v)
+            {
+                mean += x;
+            }
+
+            mean /= Math.Max(1, v.Length);
+            foreach (float x in v)
+            {
+                sq += (x - mean) * (x - mean);
+            }
+
+            logCount[r] = (float)Math.Log(1 + (v.Length * countScale));
+            std[r] = (float)Math.Sqrt(sq / Math.Max(1, v.Length));
+        }
+
+        return (logCount, std);
+    }
+}
+
+/// <summary>The blended model: base models refitted on all training ratings and the blender's weights.</summary>
+public sealed class HybridModel : RecommenderModel
+{
+    private readonly IRecommenderModel[] _bases;
+    private readonly IRecommenderModel _ranking;
+    private readonly double[] _weights;
+    private readonly double _countScale;
+    private readonly RowStatistics _stats;
+
+    internal HybridModel(RatingMatrix train, BiasBaseline fallback, IRecommenderModel[] bases, IRecommenderModel ranking, double[] weights, double countScale)
+        : base(HybridTrainer.ModelName, train, fallback)
+    {
+        if (weights.Length != 1 + FeatureCount(bases.Length))
+        {
+            throw new InvalidDataException("The blender weights do not match the base models.");
+        }
+
+        _bases = bases;
+        _ranking = ranking;
+        _weights = weights;
+        _countScale = countScale;
+        _stats = new RowStatistics(train, countScale);
+    }
+
+    public IReadOnlyList<string> BaseModels => [.. _bases.Select(b => b.Name)];
+
+    /// <summary>Intercept first, then one weight per base model, then the meta-features'.</summary>
+    public IReadOnlyList<double> Weights => _weights;
+
+    public override void Score(int u, Span<float> scores) => _ranking.Score(u, scores);
+
+    public override IReadOnlyList<ScoredMovie> Similar(int movieId, int n)
+    {
+        foreach (IRecommenderModel model in _bases)
+        {
+            try
+            {
+                return model.Similar(movieId, n);
+            }
+            catch (NotSupportedException)
+            {
+            }
+        }
+
+        return base.Similar(movieId, n);
+    }
+
+    internal static int FeatureCount(int baseModels) => baseModels + RowStatistics.Count;
+
+    protected internal override void WriteParameters(BinaryWriter writer)
+    {
+        writer.Write(_countScale);
+        ModelBinary.WriteArray<double>(writer, _weights);
+        writer.Write(_bases.Length);
+        foreach (IRecommenderModel model in _bases.Append(_ranking))
+        {
+            using var buffer = new MemoryStream();
+            ModelSerializer.Save(model, buffer, includeMatrix: false);
+            ModelBinary.WriteArray<byte>(writer, buffer.ToArray());
+        }
+    }
+
+    internal static HybridModel Read(BinaryReader reader, RatingMatrix train, BiasBaseline fallback)
+    {
+        double countScale = reader.ReadDouble();
+        double[] weights = ModelBinary.ReadArray<double>(reader);
+        int count = reader.ReadInt32();
+        if (count is < 1 or > 64)
+        {
+            throw new InvalidDataException($"A hybrid of {count} models is not plausible: the file is damaged.");
+        }
+
+        var models = new IRecommenderModel[count + 1];
+        for (int m = 0; m <= count; m++)
+        {
+            models[m] = ModelSerializer.Load(new MemoryStream(ModelBinary.ReadArray<byte>(reader)), train);
+        }
+
+        return new HybridModel(train, fallback, models[..count], models[count], weights, countScale);
+    }
+
+    // Strangers get the ranking model's answer for strangers (popularity for implicit-als).
+    protected internal override void ScoreUnknownUser(Span<float> scores) => ((RecommenderModel)_ranking).ScoreUnknownUser(scores);
+
+    protected override float EstimateCore(int u, int i)
+    {
+        double est = _weights[0];
+        for (int m = 0; m < _bases.Length; m++)
+        {
+            est += _weights[1 + m] * _bases[m].Estimate(u, i);
+        }
+
+        Span<double> meta = stackalloc double[RowStatistics.Count];
+        _stats.Fill(u, i, meta);
+        for (int f = 0; f < meta.Length; f++)
+        {
+            est += _weights[1 + _bases.Length + f] * meta[f];
+        }
+
+        return (float)est;
+    }
+}

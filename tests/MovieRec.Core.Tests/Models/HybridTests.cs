@@ -1,0 +1,59 @@
+using MovieRec.Core.Data;
+using MovieRec.Core.Evaluation;
+using MovieRec.Core.Models;
+using MovieRec.Core.Models.Factorization;
+using MovieRec.Core.Models.Hybrid;
+
+namespace MovieRec.Core.Tests.Models;
+
+public sealed class HybridContractTests : RecommenderContractTests<HybridTrainer>
+{
+    protected override HybridTrainer CreateTrainer(int seed) =>
+        new(new ModelContext(seed, ContentTests.Catalogue(60), ContentTests.SomeTags()),
+            new HybridOptions { Seed = seed, BaseModels = ["baseline", "svd-surprise", "item-knn", "content"], RankingModel = "popular" });
+}
+
+public sealed class HybridTests
+{
+    [Fact]
+    public void The_ridge_blender_recovers_a_known_linear_rule()
+    {
+        var random = new Random(3);
+        double[][] x = [.. Enumerable.Range(0, 500).Select(_ => new[] { random.NextDouble() * 5, random.NextDouble() * 5 })];
+        double[] y = [.. x.Select(r => 0.5 + (0.3 * r[0]) + (0.6 * r[1]))];
+
+        double[] w = HybridTrainer.FitRidge(x, y, ridge: 1e-9);
+
+        Assert.Equal(0.5, w[0], 6);
+        Assert.Equal(0.3, w[1], 6);
+        Assert.Equal(0.6, w[2], 6);
+    }
+
+    [Fact]
+    public void The_hybrid_keeps_its_base_models_and_ranks_with_the_ranking_model()
+    {
+        RatingMatrix m = RatingMatrix.Build(Fixtures.SyntheticRatings(60, 60, seed: 5));
+        var hybrid = (HybridModel)new HybridTrainer(new ModelContext(), new HybridOptions { BaseModels = ["baseline", "svd-surprise", "content"], RankingModel = "popular" })
+            .Fit(m, new TrainingOptions { Threads = 1 });
+        IRecommenderModel popular = ModelCatalog.Create("popular").Fit(m);
+
+        Assert.Equal(["baseline", "svd-surprise"], hybrid.BaseModels); // content needs a catalogue, and none was given
+        Assert.Equal(1 + 2 + 4, hybrid.Weights.Count);
+        Assert.Equal(popular.Recommend(1, 10), hybrid.Recommend(1, 10));
+    }
+
+    [SkippableFact]
+    public void On_ml_latest_small_fold1_the_hybrid_beats_svd()
+    {
+        string splits = SharedData.Require("benchmarks", "splits", "ml-latest-small");
+        string folder = SharedData.Require("datasets", "ml-latest-small");
+        MovieLensDataset metadata = MovieLensLoader.Load(folder, new LoadOptions { IncludeRatings = false });
+        DataSplit fold1 = Splitters.FromFiles([(Path.Combine(splits, "fold1.train.csv"), Path.Combine(splits, "fold1.test.csv"))], RatingScale.HalfStars)[0];
+        var context = new ModelContext(42, metadata.Movies, metadata.Tags);
+
+        IReadOnlyList<ModelEvaluation> r = CrossValidator.Evaluate(
+            [new SvdTrainer(), new HybridTrainer(context, new HybridOptions { RankingModel = "popular" })], [fold1], new EvaluationOptions { Ranking = false });
+
+        Assert.True(r[1].Rmse < r[0].Rmse - 0.005, $"hybrid {r[1].Rmse:0.0000} vs svd {r[0].Rmse:0.0000}");
+    }
+}
