@@ -34,7 +34,7 @@ public static class ModelSerializer
         [nameof(ImplicitFactorizationModel)] = (_, r, t, f) => ImplicitFactorizationModel.Read(r, t, f),
         [nameof(KnnModel)] = KnnModel.Read,
         [nameof(ContentModel)] = (_, r, t, f) => ContentModel.Read(r, t, f),
-        [nameof(HybridModel)] = (_, r, t, f) => HybridModel.Read(r, t, f),
+        [nameof(HybridModel)] = HybridModel.Read,
     };
 
     /// <summary>

@@ -70,6 +70,9 @@ public enum PredictionFallback
 
     /// <summary>Neither is known: the global mean answered.</summary>
     UnknownUserAndMovie,
+
+    /// <summary>The movie has no ratings but is in the catalogue: the content model answered from similar movies the user rated.</summary>
+    UnratedMovieByContent,
 }
 
 /// <summary>A predicted rating, clipped to the rating scale, saying whether and why a fallback answered.</summary>
@@ -82,6 +85,7 @@ public sealed record Prediction(int UserId, int MovieId, float Rating, Predictio
         PredictionFallback.UnknownUser => $"user {UserId} is not in the training data; the movie's baseline answered",
         PredictionFallback.UnknownMovie => $"movie {MovieId} is not in the training data; the user's baseline answered",
         PredictionFallback.UnknownUserAndMovie => $"neither user {UserId} nor movie {MovieId} is in the training data; the global mean answered",
+        PredictionFallback.UnratedMovieByContent => $"movie {MovieId} has no ratings; the content model answered from similar movies user {UserId} rated",
         _ => null,
     };
 }

@@ -39,6 +39,8 @@ public static class ModelCatalog
             c => new ContentTrainer(c.Movies ?? [], c.Tags ?? []), NeedsCatalogue: true),
         new(HybridTrainer.ModelName, "stacked blend of baseline, item-knn, user-knn, svd, svdpp and content (ridge blender); ranks with implicit-als",
             c => new HybridTrainer(c, new HybridOptions { Seed = c.Seed }), NeedsCatalogue: true),
+        new(HybridTrainer.FastTreeName, "the hybrid with a FastTree (gradient-boosted trees) blender",
+            c => new HybridTrainer(c, new HybridOptions { Seed = c.Seed, Blender = HybridBlender.FastTree }), NeedsCatalogue: true),
     ];
 
     public static IReadOnlyList<string> Names { get; } = [.. All.Select(m => m.Name)];

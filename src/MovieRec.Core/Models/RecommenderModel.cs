@@ -40,6 +40,11 @@ public abstract class RecommenderModel : IRecommenderModel
             return new Prediction(userId, movieId, Estimate(u, i), PredictionFallback.None);
         }
 
+        if (u >= 0 && i < 0 && PredictUnratedMovie(u, movieId) is float content)
+        {
+            return new Prediction(userId, movieId, Train.Scale.Clip(content), PredictionFallback.UnratedMovieByContent);
+        }
+
         PredictionFallback why = (u, i) switch
         {
             ( < 0, < 0) => PredictionFallback.UnknownUserAndMovie,
@@ -93,6 +98,9 @@ public abstract class RecommenderModel : IRecommenderModel
 
     /// <summary>The unclipped estimate for a known user and item.</summary>
     protected abstract float EstimateCore(int u, int i);
+
+    /// <summary>A known user's estimate for a movie without ratings, for models that can make one (content); else null.</summary>
+    protected internal virtual float? PredictUnratedMovie(int u, int movieId) => null;
 
     /// <summary>Ranking scores for a user the model has not seen: the movies' baselines unless overridden.</summary>
     protected internal virtual void ScoreUnknownUser(Span<float> scores)

@@ -60,7 +60,7 @@ public sealed class BaselineTests
     {
         Assert.Equal(
             ["mean", "baseline", "baseline-sgd", "popular", "svd", "svd-surprise", "svdpp", "als", "implicit-als", "user-knn", "item-knn",
-                "user-knn-basic", "user-knn-cosine", "user-knn-means", "user-knn-zscore", "item-knn-basic", "item-knn-means", "item-knn-zscore", "content", "hybrid"],
+                "user-knn-basic", "user-knn-cosine", "user-knn-means", "user-knn-zscore", "item-knn-basic", "item-knn-means", "item-knn-zscore", "content", "hybrid", "hybrid-fasttree"],
             ModelCatalog.Names);
         Assert.Equal("baseline-sgd", ModelCatalog.Create("Baseline-SGD").Name);
         var e = Assert.Throws<ArgumentException>(() => ModelCatalog.Create("svd9"));

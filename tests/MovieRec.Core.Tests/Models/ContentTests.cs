@@ -37,6 +37,26 @@ public sealed class ContentTests
     }
 
     [Fact]
+    public void A_movie_without_ratings_is_predicted_by_content_and_says_so()
+    {
+        List<Movie> movies = Catalogue(60);
+        movies.Add(new Movie(9_999, "Unseen Cartoon (2024)", 2024, ["Animation", "Children"]));
+        RatingMatrix m = RatingMatrix.Build(Fixtures.SyntheticRatings());
+        IRecommenderModel content = new ContentTrainer(movies, SomeTags()).Fit(m);
+        IRecommenderModel hybrid = new MovieRec.Core.Models.Hybrid.HybridTrainer(new ModelContext(1, movies, SomeTags()),
+            new MovieRec.Core.Models.Hybrid.HybridOptions { BaseModels = ["baseline", "content"], RankingModel = "popular" }).Fit(m);
+
+        foreach (IRecommenderModel model in (IRecommenderModel[])[content, hybrid])
+        {
+            Prediction p = model.Predict(1, 9_999);
+            Assert.Equal(PredictionFallback.UnratedMovieByContent, p.Fallback);
+            Assert.Contains("content model", p.FallbackReason, StringComparison.Ordinal);
+            Assert.InRange(p.Rating, m.Scale.Min, m.Scale.Max);
+            Assert.Equal(PredictionFallback.UnknownMovie, model.Predict(1, 123_456).Fallback);
+        }
+    }
+
+    [Fact]
     public void Without_a_catalogue_the_trainer_says_what_it_needs()
     {
         var e = Assert.Throws<ArgumentException>(() => new ContentTrainer([], []).Fit(RatingMatrix.Build(Fixtures.SyntheticRatings())));

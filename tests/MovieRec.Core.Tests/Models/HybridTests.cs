@@ -13,6 +13,12 @@ public sealed class HybridContractTests : RecommenderContractTests<HybridTrainer
             new HybridOptions { Seed = seed, BaseModels = ["baseline", "svd-surprise", "item-knn", "content"], RankingModel = "popular" });
 }
 
+public sealed class HybridFastTreeContractTests : RecommenderContractTests<HybridTrainer>
+{
+    protected override HybridTrainer CreateTrainer(int seed) =>
+        new(new ModelContext(seed), new HybridOptions { Seed = seed, BaseModels = ["baseline", "svd-surprise"], RankingModel = "popular", Blender = HybridBlender.FastTree });
+}
+
 public sealed class HybridTests
 {
     [Fact]
@@ -27,6 +33,28 @@ public sealed class HybridTests
         Assert.Equal(0.5, w[0], 6);
         Assert.Equal(0.3, w[1], 6);
         Assert.Equal(0.6, w[2], 6);
+    }
+
+    [Fact]
+    public void The_tree_blender_learns_a_step_and_survives_a_round_trip()
+    {
+        var random = new Random(4);
+        double[][] x = [.. Enumerable.Range(0, 2000).Select(_ => new[] { random.NextDouble() * 5, random.NextDouble() })];
+        double[] y = [.. x.Select(r => r[0] > 2.5 ? 4.0 : 2.0)];
+
+        TreeEnsemble trees = TreeEnsemble.Fit(x, y, seed: 1);
+        using var buffer = new MemoryStream();
+        using (var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            trees.Write(writer);
+        }
+
+        buffer.Position = 0;
+        TreeEnsemble copy = TreeEnsemble.Read(new BinaryReader(buffer));
+
+        Assert.Equal(2.0, trees.Evaluate([1.0, 0.5]), 1);
+        Assert.Equal(4.0, trees.Evaluate([4.0, 0.5]), 1);
+        Assert.Equal(trees.Evaluate([3.1, 0.2]), copy.Evaluate([3.1, 0.2]));
     }
 
     [Fact]

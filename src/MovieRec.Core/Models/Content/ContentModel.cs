@@ -120,15 +120,23 @@ public sealed class ContentModel : RecommenderModel
         return new ContentModel(train, fallback, catalogue, ModelBinary.ReadInts(reader), ModelBinary.ReadInts(reader), ModelBinary.ReadFloats(reader), neighbors);
     }
 
-    protected override float EstimateCore(int u, int i)
+    protected internal override float? PredictUnratedMovie(int u, int movieId)
+    {
+        int c = _catalogue.IndexOf(movieId);
+        return c < 0 ? null : NeighbourEstimate(u, c, Fallback.Estimate(u, -1), exclude: -1);
+    }
+
+    protected override float EstimateCore(int u, int i) => NeighbourEstimate(u, _catalogueOfItem[i], Fallback.Estimate(u, i), exclude: i);
+
+    /// <summary>The base estimate plus the similarity-weighted baseline residuals of the user's most similar rated movies.</summary>
+    private float NeighbourEstimate(int u, int target, float baseEstimate, int exclude)
     {
         ReadOnlySpan<int> items = Train.ItemsOf(u);
         ReadOnlySpan<float> ratings = Train.RatingsOf(u);
         float[] sims = new float[items.Length];
-        int target = _catalogueOfItem[i];
         for (int p = 0; p < items.Length; p++)
         {
-            sims[p] = items[p] == i ? float.NaN : Cosine(target, _catalogueOfItem[items[p]]);
+            sims[p] = items[p] == exclude ? float.NaN : Cosine(target, _catalogueOfItem[items[p]]);
         }
 
         double num = 0, den = 0;
@@ -141,7 +149,7 @@ public sealed class ContentModel : RecommenderModel
             }
         }
 
-        return Fallback.Estimate(u, i) + (den > 0 ? (float)(num / den) : 0f);
+        return baseEstimate + (den > 0 ? (float)(num / den) : 0f);
     }
 
     private float Cosine(int a, int b)

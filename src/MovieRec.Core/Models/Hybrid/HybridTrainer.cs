@@ -4,9 +4,21 @@ using MovieRec.Core.Numerics;
 
 namespace MovieRec.Core.Models.Hybrid;
 
+/// <summary>How the hybrid combines its base models' predictions.</summary>
+public enum HybridBlender
+{
+    /// <summary>Ridge least squares over the predictions and meta-features.</summary>
+    Linear,
+
+    /// <summary>Gradient-boosted regression trees (Microsoft.ML FastTree) over the same features.</summary>
+    FastTree,
+}
+
 /// <summary>Options of <see cref="HybridTrainer"/>.</summary>
 public sealed record HybridOptions
 {
+    public HybridBlender Blender { get; init; } = HybridBlender.Linear;
+
     /// <summary>The rating models whose predictions are blended (content joins only where a catalogue is given).</summary>
     public IReadOnlyList<string> BaseModels { get; init; } = ["baseline", "item-knn", "user-knn", "svd", "svdpp", "content"];
 
@@ -46,10 +58,11 @@ public sealed record HybridOptions
 public sealed class HybridTrainer(ModelContext context, HybridOptions? options = null) : IRecommenderTrainer
 {
     public const string ModelName = "hybrid";
+    public const string FastTreeName = "hybrid-fasttree";
 
     public HybridOptions Options { get; } = (options ?? new HybridOptions()).Validate();
 
-    public string Name => ModelName;
+    public string Name => Options.Blender == HybridBlender.FastTree ? FastTreeName : ModelName;
 
     public IRecommenderModel Fit(RatingMatrix train, TrainingOptions? options = null)
     {
@@ -80,9 +93,13 @@ public sealed class HybridTrainer(ModelContext context, HybridOptions? options =
             features[r] = new double[HybridModel.FeatureCount(names.Length)];
         }
 
+        var timings = new List<(string Part, double Seconds)>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         for (int m = 0; m < names.Length; m++)
         {
+            clock.Restart();
             IRecommenderModel model = ModelCatalog.Create(names[m], baseContext).Fit(innerMatrix, options);
+            timings.Add(($"{names[m]} (inner fit)", clock.Elapsed.TotalSeconds));
             for (int r = 0; r < holdout.Count; r++)
             {
                 features[r][m] = model.Predict(holdout[r].UserId, holdout[r].MovieId).Rating;
@@ -94,17 +111,37 @@ public sealed class HybridTrainer(ModelContext context, HybridOptions? options =
             stats.Fill(innerMatrix.Users.IndexOf(holdout[r].UserId), innerMatrix.Items.IndexOf(holdout[r].MovieId), features[r].AsSpan(names.Length));
         }
 
-        double[] weights = FitRidge(features, [.. holdout.Select(h => (double)h.Value)], Options.Ridge);
+        clock.Restart();
+        double[] targets = [.. holdout.Select(h => (double)h.Value)];
+        double[]? weights = null;
+        TreeEnsemble? trees = null;
+        if (Options.Blender == HybridBlender.Linear)
+        {
+            weights = FitRidge(features, targets, Options.Ridge);
+        }
+        else
+        {
+            trees = TreeEnsemble.Fit(features, targets, Options.Seed);
+        }
+
+        timings.Add(("blender", clock.Elapsed.TotalSeconds));
 
         // Refit every base model on all the training ratings.
         var bases = new IRecommenderModel[names.Length];
         for (int m = 0; m < names.Length; m++)
         {
+            clock.Restart();
             bases[m] = ModelCatalog.Create(names[m], baseContext).Fit(train, options);
+            timings.Add(($"{names[m]} (refit)", clock.Elapsed.TotalSeconds));
         }
 
+        clock.Restart();
         IRecommenderModel ranking = ModelCatalog.Create(Options.RankingModel, baseContext).Fit(train, options);
-        return new HybridModel(train, BiasBaseline.Default(train), bases, ranking, weights, 1.0 / (1.0 - Options.ValidationFraction));
+        timings.Add(($"{Options.RankingModel} (ranking)", clock.Elapsed.TotalSeconds));
+        return new HybridModel(Name, train, BiasBaseline.Default(train), bases, ranking, weights, trees, 1.0 / (1.0 - Options.ValidationFraction))
+        {
+            FitTimings = timings,
+        };
     }
 
     /// <summary>Ridge least squares with an unpenalised intercept: (X^T X + ridge I) w = X^T y.</summary>
@@ -197,29 +234,36 @@ public sealed class HybridModel : RecommenderModel
 {
     private readonly IRecommenderModel[] _bases;
     private readonly IRecommenderModel _ranking;
-    private readonly double[] _weights;
+    private readonly double[]? _weights;
+    private readonly TreeEnsemble? _trees;
     private readonly double _countScale;
     private readonly RowStatistics _stats;
 
-    internal HybridModel(RatingMatrix train, BiasBaseline fallback, IRecommenderModel[] bases, IRecommenderModel ranking, double[] weights, double countScale)
-        : base(HybridTrainer.ModelName, train, fallback)
+    internal HybridModel(string name, RatingMatrix train, BiasBaseline fallback, IRecommenderModel[] bases, IRecommenderModel ranking, double[]? weights, TreeEnsemble? trees, double countScale)
+        : base(name, train, fallback)
     {
-        if (weights.Length != 1 + FeatureCount(bases.Length))
+        if ((weights is null) == (trees is null) || (weights is not null && weights.Length != 1 + FeatureCount(bases.Length)))
         {
-            throw new InvalidDataException("The blender weights do not match the base models.");
+            throw new InvalidDataException("The blender does not match the base models.");
         }
 
         _bases = bases;
         _ranking = ranking;
         _weights = weights;
+        _trees = trees;
         _countScale = countScale;
         _stats = new RowStatistics(train, countScale);
     }
 
     public IReadOnlyList<string> BaseModels => [.. _bases.Select(b => b.Name)];
 
-    /// <summary>Intercept first, then one weight per base model, then the meta-features'.</summary>
-    public IReadOnlyList<double> Weights => _weights;
+    /// <summary>Seconds each part of the fit took (empty for a loaded model).</summary>
+    public IReadOnlyList<(string Part, double Seconds)> FitTimings { get; init; } = [];
+
+    public HybridBlender Blender => _trees is null ? HybridBlender.Linear : HybridBlender.FastTree;
+
+    /// <summary>The linear blender's weights: intercept first, then one per base model, then the meta-features'. Empty for trees.</summary>
+    public IReadOnlyList<double> Weights => _weights ?? [];
 
     public override void Score(int u, Span<float> scores) => _ranking.Score(u, scores);
 
@@ -244,7 +288,16 @@ public sealed class HybridModel : RecommenderModel
     protected internal override void WriteParameters(BinaryWriter writer)
     {
         writer.Write(_countScale);
-        ModelBinary.WriteArray<double>(writer, _weights);
+        writer.Write((byte)Blender);
+        if (_trees is null)
+        {
+            ModelBinary.WriteArray<double>(writer, _weights);
+        }
+        else
+        {
+            _trees.Write(writer);
+        }
+
         writer.Write(_bases.Length);
         foreach (IRecommenderModel model in _bases.Append(_ranking))
         {
@@ -254,10 +307,12 @@ public sealed class HybridModel : RecommenderModel
         }
     }
 
-    internal static HybridModel Read(BinaryReader reader, RatingMatrix train, BiasBaseline fallback)
+    internal static HybridModel Read(string name, BinaryReader reader, RatingMatrix train, BiasBaseline fallback)
     {
         double countScale = reader.ReadDouble();
-        double[] weights = ModelBinary.ReadArray<double>(reader);
+        var blender = (HybridBlender)reader.ReadByte();
+        double[]? weights = blender == HybridBlender.Linear ? ModelBinary.ReadArray<double>(reader) : null;
+        TreeEnsemble? trees = blender == HybridBlender.FastTree ? TreeEnsemble.Read(reader) : null;
         int count = reader.ReadInt32();
         if (count is < 1 or > 64)
         {
@@ -270,25 +325,34 @@ public sealed class HybridModel : RecommenderModel
             models[m] = ModelSerializer.Load(new MemoryStream(ModelBinary.ReadArray<byte>(reader)), train);
         }
 
-        return new HybridModel(train, fallback, models[..count], models[count], weights, countScale);
+        return new HybridModel(name, train, fallback, models[..count], models[count], weights, trees, countScale);
     }
+
+    // A movie nobody rated goes to the content model, when the blend has one.
+    protected internal override float? PredictUnratedMovie(int u, int movieId) =>
+        _bases.OfType<RecommenderModel>().Select(b => b.PredictUnratedMovie(u, movieId)).FirstOrDefault(p => p is not null);
 
     // Strangers get the ranking model's answer for strangers (popularity for implicit-als).
     protected internal override void ScoreUnknownUser(Span<float> scores) => ((RecommenderModel)_ranking).ScoreUnknownUser(scores);
 
     protected override float EstimateCore(int u, int i)
     {
-        double est = _weights[0];
+        Span<double> features = stackalloc double[FeatureCount(_bases.Length)];
         for (int m = 0; m < _bases.Length; m++)
         {
-            est += _weights[1 + m] * _bases[m].Estimate(u, i);
+            features[m] = _bases[m].Estimate(u, i);
         }
 
-        Span<double> meta = stackalloc double[RowStatistics.Count];
-        _stats.Fill(u, i, meta);
-        for (int f = 0; f < meta.Length; f++)
+        _stats.Fill(u, i, features[_bases.Length..]);
+        if (_trees is not null)
         {
-            est += _weights[1 + _bases.Length + f] * meta[f];
+            return (float)_trees.Evaluate(features);
+        }
+
+        double est = _weights![0];
+        for (int f = 0; f < features.Length; f++)
+        {
+            est += _weights[1 + f] * features[f];
         }
 
         return (float)est;
