@@ -6,7 +6,7 @@ wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 request = function()
   local body = string.format('{"userId":%d,"movieId":%d,"model":"svd"}', math.random(1, 610), movies[math.random(1, #movies)])
-  return wrk.format(nil, nil, nil, body)
+  return wrk.format("POST", "/predict", nil, body)
 end
 
 done = function(summary, latency, requests)
