@@ -236,6 +236,28 @@ public sealed class EndpointTests(MovieRecApiFactory factory) : IClassFixture<Mo
     }
 
     [Fact]
+    public async Task A_folded_in_visitor_can_ask_for_one_genre()
+    {
+        var request = new VisitorRecommendationRequest { Ratings = [new() { MovieId = 1, Rating = 5 }], N = 4, Genre = "drama" };
+
+        RecommendationResponse r = await ApiAssert.OkAsync<RecommendationResponse>(await _client.PostAsJsonAsync("/recommend", request));
+
+        Assert.Equal(4, r.Items.Count);
+        Assert.All(r.Items, i => Assert.Contains("Drama", i.Genres));
+    }
+
+    [Fact]
+    public async Task Repeated_recommendations_are_identical_and_reported_by_the_serving_bundle()
+    {
+        RecommendationResponse first = await ApiAssert.OkAsync<RecommendationResponse>(await _client.GetAsync("/recommend/user?userId=9&n=6"));
+        RecommendationResponse second = await ApiAssert.OkAsync<RecommendationResponse>(await _client.GetAsync("/recommend/user?userId=9&n=6"));
+
+        Assert.Equal(first.Items.Select(i => (i.MovieId, i.Score)), second.Items.Select(i => (i.MovieId, i.Score)));
+        Assert.Equal(_bundle.Id, first.BundleId);
+        Assert.Equal(_bundle.Bundle.Models["svd"].Recommend(9, 6).Select(s => s.MovieId), first.Items.Select(i => i.MovieId));
+    }
+
+    [Fact]
     public async Task A_visitor_without_ratings_or_with_a_model_that_cannot_fold_in_gets_popular_movies_and_the_reason()
     {
         RecommendationResponse none = await ApiAssert.OkAsync<RecommendationResponse>(

@@ -61,6 +61,28 @@ public sealed class FirstStartTests(MovieRecApiFactory factory) : IClassFixture<
     }
 
     [Fact]
+    public async Task Without_a_popular_model_a_visitor_gets_the_chosen_models_non_personal_ranking()
+    {
+        using var folder = new TempFolder();
+        string models = Path.Combine(folder.Path, "models");
+        BundleTrainer.Train(Core.Data.MovieLensLoader.Load(factory.DataPath), ["baseline", "svd"], models, false, 1, 42, _ => { });
+        using WebApplicationFactory<Program> app = factory.WithWebHostBuilder(b => b.UseSetting("MovieRec:ModelsPath", models));
+        using HttpClient client = app.CreateClient();
+        for (int i = 0; i < 600 && (await client.GetAsync("/health/ready")).StatusCode != HttpStatusCode.OK; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        RecommendationResponse r = await ApiAssert.OkAsync<RecommendationResponse>(await client.PostAsJsonAsync("/recommend",
+            new VisitorRecommendationRequest { Ratings = [new() { MovieId = 1, Rating = 4 }], N = 3, Model = "baseline", Genre = "Comedy" }));
+
+        Assert.Equal(("non-personal", "baseline"), (r.Method, r.AnsweredBy));
+        Assert.Contains("cannot fold in", r.FallbackReason, StringComparison.Ordinal);
+        Assert.Equal(3, r.Items.Count);
+        Assert.All(r.Items, m => Assert.Contains("Comedy", m.Genres));
+    }
+
+    [Fact]
     public void Handlers_answer_503_before_a_bundle_is_loaded()
     {
         using var host = new ModelHost(Options.Create(new MovieRecOptions()), NullLogger<ModelHost>.Instance);

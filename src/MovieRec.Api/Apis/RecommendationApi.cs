@@ -94,15 +94,16 @@ public static class RecommendationApi
             return TypedResults.Ok(new RecommendationResponse(null, model.Name, model.Name, "fold-in", null, bundle.Id, Rank(bundle, folded)));
         }
 
-        // No ratings, or a model that cannot place a new user: the most popular movies the visitor has not rated.
-        IRecommenderModel popular = bundle.Bundle.Models.TryGetValue(PopularityTrainer.ModelName, out IRecommenderModel? p) ? p : model;
+        // No ratings, or a model that cannot place a new user: the most popular movies the visitor has not rated
+        // (or, in a bundle without the popular model, the chosen model's ranking for an unknown user).
+        bool hasPopular = bundle.Bundle.Models.TryGetValue(PopularityTrainer.ModelName, out IRecommenderModel? popular);
+        IRecommenderModel answering = hasPopular ? popular! : model;
         var rated = given.Select(g => g.MovieId).ToHashSet();
-        IReadOnlyList<ScoredMovie> top = popular.Recommend(-1, request.N, excludeRated: false,
+        IReadOnlyList<ScoredMovie> top = answering.Recommend(-1, request.N, excludeRated: false,
             id => !rated.Contains(id) && (inGenre is null || inGenre(id)));
-        string reason = given.Count == 0
-            ? "no ratings were given; the most popular movies answered"
-            : $"model '{model.Name}' cannot fold in a visitor; the most popular movies answered";
-        return TypedResults.Ok(new RecommendationResponse(null, model.Name, popular.Name, ReferenceEquals(popular, model) && given.Count > 0 ? "non-personal" : "popularity",
+        string why = given.Count == 0 ? "no ratings were given" : $"model '{model.Name}' cannot fold in a visitor";
+        string reason = hasPopular ? $"{why}; the most popular movies answered" : $"{why}; the model's non-personal ranking answered";
+        return TypedResults.Ok(new RecommendationResponse(null, model.Name, answering.Name, hasPopular ? "popularity" : "non-personal",
             reason, bundle.Id, Rank(bundle, top)));
     }
 

@@ -14,6 +14,7 @@ public sealed class ServedBundle
 {
     private readonly ConcurrentDictionary<RecommendationKey, IReadOnlyList<ScoredMovie>> _cache = new();
     private readonly int _cacheSize;
+    private int _cached;
 
     public ServedBundle(ModelBundle bundle, int cacheSize)
     {
@@ -70,16 +71,18 @@ public sealed class ServedBundle
     public IReadOnlyList<ScoredMovie> Recommend(IRecommenderModel model, int userId, int n, bool excludeRated, string? genre)
     {
         var key = new RecommendationKey(model.Name, userId, n, excludeRated, genre?.ToUpperInvariant());
-        if (_cache.TryGetValue(key, out IReadOnlyList<ScoredMovie>? cached))
+        if (_cacheSize > 0 && _cache.TryGetValue(key, out IReadOnlyList<ScoredMovie>? cached))
         {
             return cached;
         }
 
         Func<int, bool>? filter = genre is null ? null : MoviesByGenre[genre].Contains;
         IReadOnlyList<ScoredMovie> result = model.Recommend(userId, n, excludeRated, filter);
-        if (_cache.Count < _cacheSize)
+
+        // A counter, not ConcurrentDictionary.Count, which takes every lock of the dictionary.
+        if (Volatile.Read(ref _cached) < _cacheSize && _cache.TryAdd(key, result))
         {
-            _cache.TryAdd(key, result);
+            Interlocked.Increment(ref _cached);
         }
 
         return result;
