@@ -101,6 +101,14 @@ public sealed class EndpointTests(MovieRecApiFactory factory) : IClassFixture<Mo
     }
 
     [Fact]
+    public async Task A_missing_body_is_400_naming_the_body()
+    {
+        JsonElement problem = await ApiAssert.ProblemAsync(await _client.PostAsync("/predict", null), HttpStatusCode.BadRequest);
+
+        Assert.Equal(["body"], ApiAssert.ErrorFields(problem));
+    }
+
+    [Fact]
     public async Task A_query_value_that_is_not_a_number_is_400_naming_the_parameter()
     {
         JsonElement problem = await ApiAssert.ProblemAsync(await _client.GetAsync("/recommend/user?userId=abc"), HttpStatusCode.BadRequest);

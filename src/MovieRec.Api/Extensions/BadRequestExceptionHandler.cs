@@ -32,6 +32,12 @@ internal sealed class BadRequestExceptionHandler(IProblemDetailsService problems
                 : $"The request body is not valid JSON: {FirstSentence(json.Message)}";
             details.Extensions["errors"] = new Dictionary<string, string[]> { [field] = [details.Detail] };
         }
+        else if (bad.Message.Contains("no body was provided", StringComparison.Ordinal))
+        {
+            details.Title = "Missing request body";
+            details.Detail = "This endpoint needs a JSON request body; see /swagger for its shape.";
+            details.Extensions["errors"] = new Dictionary<string, string[]> { ["body"] = [details.Detail] };
+        }
         else
         {
             details.Title = "Bad request";
