@@ -1,9 +1,6 @@
 using System.CommandLine;
-using System.Diagnostics;
 using MovieRec.Core.Artifacts;
 using MovieRec.Core.Data;
-using MovieRec.Core.Evaluation;
-using MovieRec.Core.Models;
 using Spectre.Console;
 
 namespace MovieRec.Cli;
@@ -11,7 +8,7 @@ namespace MovieRec.Cli;
 /// <summary><c>movierec train</c>: fit models on all ratings and publish a bundle the API serves.</summary>
 internal static class TrainCommand
 {
-    public const string DefaultModels = "baseline,popular,svd,implicit-als";
+    public const string DefaultModels = BundleTrainer.DefaultModels;
 
     public static Command Create(IAnsiConsole console)
     {
@@ -36,37 +33,9 @@ internal static class TrainCommand
         return command;
     }
 
-    public static IReadOnlyList<string> ParseModels(string names) =>
-        names.Trim().Equals("all", StringComparison.OrdinalIgnoreCase)
-            ? ModelCatalog.Names
-            : [.. names.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
+    public static IReadOnlyList<string> ParseModels(string names) => BundleTrainer.ParseModels(names);
 
     /// <summary>Fits each model on all ratings (and, with <paramref name="evaluate"/>, on a 90% split to measure it) and publishes the bundle.</summary>
-    public static string Train(MovieLensDataset dataset, IReadOnlyList<string> names, string output, bool evaluate, int keep, int seed, Action<string> log)
-    {
-        var context = new ModelContext(seed, dataset.Movies, dataset.Tags);
-        IRecommenderTrainer[] trainers = [.. names.Select(n => ModelCatalog.Create(n, context))];
-        RatingMatrix all = RatingMatrix.Build(dataset.Ratings);
-        DataSplit? holdout = evaluate ? Splitters.Holdout(dataset.Ratings, 0.1, seed) : null;
-        RatingMatrix? holdoutTrain = holdout is null ? null : RatingMatrix.Build(holdout.Train);
-        var trained = new List<TrainedModel>();
-        foreach (IRecommenderTrainer trainer in trainers)
-        {
-            HoldoutMetrics? metrics = null;
-            if (holdout is not null)
-            {
-                FoldResult r = CrossValidator.EvaluateOne(trainer, holdoutTrain!, holdout, new EvaluationOptions { K = 10 });
-                metrics = new HoldoutMetrics(r.Rmse, r.Mae, r.Ranking?.Precision, r.Ranking?.Ndcg, 10);
-                log(FormattableString.Invariant($"{trainer.Name}: holdout RMSE {r.Rmse:0.0000}, NDCG@10 {r.Ranking?.Ndcg:0.0000}"));
-            }
-
-            var clock = Stopwatch.StartNew();
-            IRecommenderModel model = trainer.Fit(all);
-            double seconds = clock.Elapsed.TotalSeconds;
-            log(FormattableString.Invariant($"{trainer.Name}: trained on {all.Count:N0} ratings in {seconds:0.00} s"));
-            trained.Add(new TrainedModel(model, trainer.GetType().GetProperty("Options")?.GetValue(trainer), seconds, metrics));
-        }
-
-        return BundleStore.Publish(output, dataset, all, trained, keep);
-    }
+    public static string Train(MovieLensDataset dataset, IReadOnlyList<string> names, string output, bool evaluate, int keep, int seed, Action<string> log) =>
+        BundleTrainer.Train(dataset, names, output, evaluate, keep, seed, log);
 }

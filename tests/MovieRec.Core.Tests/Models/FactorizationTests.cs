@@ -84,6 +84,27 @@ public sealed class FactorizationTests
         Assert.True(totalDiff / count < 0.5 * spread / count, $"mean |folded - trained| {totalDiff / count:0.000}, mean spread {spread / count:0.000}");
     }
 
+    [Theory]
+    [MemberData(nameof(Trainers))]
+    public void Similar_movies_are_ranked_by_factor_cosine_and_exclude_the_movie_itself(string name)
+    {
+        RatingMatrix m = RatingMatrix.Build(_ratings);
+        var model = (MatrixFactorizationModel)ModelCatalog.Create(name).Fit(m, new TrainingOptions { Threads = 1 });
+        int movie = m.Items.RawId(0);
+
+        IReadOnlyList<ScoredMovie> similar = model.Similar(movie, 5);
+
+        Assert.Equal(5, similar.Count);
+        Assert.DoesNotContain(similar, s => s.MovieId == movie);
+        Assert.All(similar, s => Assert.InRange(s.Score, -1.0001f, 1.0001f));
+        for (int r = 1; r < similar.Count; r++)
+        {
+            Assert.True(similar[r - 1].Score >= similar[r].Score);
+        }
+
+        Assert.Empty(model.Similar(-5, 5));
+    }
+
     [Fact]
     public void Fold_in_with_no_known_movies_gives_the_item_baseline_ranking()
     {

@@ -17,6 +17,7 @@ public sealed class MatrixFactorizationModel : RecommenderModel
     private readonly float[] _itemBias;
     private readonly float[] _userFactors;
     private readonly float[] _itemFactors;
+    private readonly Lazy<float[]> _itemNorms;
 
     internal MatrixFactorizationModel(string name, RatingMatrix train, BiasBaseline fallback, int factors,
         float mu, float[] userBias, float[] itemBias, float[] userFactors, float[] itemFactors, float foldInRegularization)
@@ -35,6 +36,7 @@ public sealed class MatrixFactorizationModel : RecommenderModel
         _userFactors = userFactors;
         _itemFactors = itemFactors;
         FoldInRegularization = foldInRegularization;
+        _itemNorms = new Lazy<float[]>(ComputeItemNorms);
     }
 
     public int Factors { get; }
@@ -48,6 +50,35 @@ public sealed class MatrixFactorizationModel : RecommenderModel
 
     public override void Score(int u, Span<float> scores) =>
         ScoreVector(_userBias[u], UserFactors(u), scores);
+
+    /// <summary>Movies whose factor vectors point the same way: cosine similarity of item factors, best first.</summary>
+    public override IReadOnlyList<ScoredMovie> Similar(int movieId, int n)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        int target = Train.Items.IndexOf(movieId);
+        if (target < 0)
+        {
+            return [];
+        }
+
+        float[] norms = _itemNorms.Value;
+        ReadOnlySpan<float> q = ItemFactors(target);
+        float[] scores = new float[Train.ItemCount];
+        for (int i = 0; i < scores.Length; i++)
+        {
+            float denominator = norms[target] * norms[i];
+            scores[i] = denominator > 0 ? TensorPrimitives.Dot(q, ItemFactors(i)) / denominator : float.NaN;
+        }
+
+        int[] top = TopK.Select(scores, n, [target]);
+        var result = new ScoredMovie[top.Length];
+        for (int r = 0; r < top.Length; r++)
+        {
+            result[r] = new ScoredMovie(Train.Items.RawId(top[r]), scores[top[r]]);
+        }
+
+        return result;
+    }
 
     /// <summary>
     /// The bias and factors of a user who is not in the model, from a few (movie, rating) pairs, by one regularised
@@ -138,6 +169,17 @@ public sealed class MatrixFactorizationModel : RecommenderModel
         float foldInReg = reader.ReadSingle();
         return new MatrixFactorizationModel(name, train, fallback, factors, mu,
             ModelBinary.ReadFloats(reader), ModelBinary.ReadFloats(reader), ModelBinary.ReadFloats(reader), ModelBinary.ReadFloats(reader), foldInReg);
+    }
+
+    private float[] ComputeItemNorms()
+    {
+        float[] norms = new float[Train.ItemCount];
+        for (int i = 0; i < norms.Length; i++)
+        {
+            norms[i] = TensorPrimitives.Norm(ItemFactors(i));
+        }
+
+        return norms;
     }
 
     protected override float EstimateCore(int u, int i) => EstimateWith(_userBias[u], UserFactors(u), i);

@@ -1,0 +1,53 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using MovieRec.Api.Hosting;
+using MovieRec.Core.Models;
+
+namespace MovieRec.Api.Apis;
+
+/// <summary>The RFC 7807 answers the endpoints share, each naming the field or id at fault.</summary>
+public static class ApiProblems
+{
+    public const int MaxN = 100;
+
+    public static ProblemHttpResult NotReady() => TypedResults.Problem(
+        statusCode: StatusCodes.Status503ServiceUnavailable, title: "No model bundle is loaded yet",
+        detail: "The service is loading or training its models; see /health/ready.");
+
+    public static ProblemHttpResult UnknownUser(int userId) => TypedResults.Problem(
+        statusCode: StatusCodes.Status404NotFound, title: "Unknown user",
+        detail: $"User {userId} is not in the training data. Set allowFallback to get a non-personal answer.",
+        extensions: new Dictionary<string, object?> { ["userId"] = userId });
+
+    public static ProblemHttpResult UnknownMovie(int movieId) => TypedResults.Problem(
+        statusCode: StatusCodes.Status404NotFound, title: "Unknown movie",
+        detail: $"Movie {movieId} is not in the catalogue.",
+        extensions: new Dictionary<string, object?> { ["movieId"] = movieId });
+
+    public static ValidationProblem Invalid(string field, string message) =>
+        TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] }, detail: message);
+
+    /// <summary>The model by name, or a 400 listing the models of the bundle.</summary>
+    public static bool TryGetModel(ServedBundle bundle, string? name, out IRecommenderModel model, out ValidationProblem? problem)
+    {
+        if (name is not null && bundle.Bundle.Models.TryGetValue(name, out IRecommenderModel? found))
+        {
+            model = found;
+            problem = null;
+            return true;
+        }
+
+        model = null!;
+        problem = Invalid("model", $"Unknown model '{name}'. Available models: {string.Join(", ", bundle.ModelNames)}.");
+        return false;
+    }
+
+    /// <summary>Null when <paramref name="n"/> is within 1..100, else the 400 naming the field.</summary>
+    public static ValidationProblem? CheckN(int n, string field = "n") =>
+        n is < 1 or > MaxN ? Invalid(field, $"'{field}' must be between 1 and {MaxN}; it was {n}.") : null;
+
+    /// <summary>Null when the genre is absent or in the catalogue, else the 400 listing the genres.</summary>
+    public static ValidationProblem? CheckGenre(ServedBundle bundle, string? genre) =>
+        genre is null || bundle.MoviesByGenre.ContainsKey(genre)
+            ? null
+            : Invalid("genre", $"Unknown genre '{genre}'. Genres: {string.Join(", ", bundle.Genres)}.");
+}

@@ -1,0 +1,115 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using MovieRec.Api.Contracts;
+using MovieRec.Api.Hosting;
+using MovieRec.Core.Data;
+using MovieRec.Core.Models;
+
+namespace MovieRec.Api.Apis;
+
+/// <summary>The catalogue: search, one movie, similar movies.</summary>
+public static class MovieApi
+{
+    public static IEndpointRouteBuilder MapMovieApi(this IEndpointRouteBuilder app)
+    {
+        RouteGroupBuilder api = app.MapGroup("/movies").WithTags("Movies");
+        api.MapGet("/", SearchMovies).WithName("SearchMovies").WithSummary("Search the catalogue by title text and genre, a page at a time");
+        api.MapGet("/{id:int}", GetMovie).WithName("GetMovie").WithSummary("One movie with its rating count and mean");
+        api.MapGet("/{id:int}/similar", SimilarMovies).WithName("SimilarMovies").WithSummary("Movies most similar to one, by a model that has a similarity");
+        return app;
+    }
+
+    public static Results<Ok<MoviePage>, ValidationProblem, ProblemHttpResult> SearchMovies(
+        ModelHost host, string? query = null, string? genre = null, int page = 1, int pageSize = 20)
+    {
+        if (host.Current is not ServedBundle bundle)
+        {
+            return ApiProblems.NotReady();
+        }
+
+        if (page < 1)
+        {
+            return ApiProblems.Invalid("page", $"'page' must be at least 1; it was {page}.");
+        }
+
+        if ((ApiProblems.CheckN(pageSize, "pageSize") ?? ApiProblems.CheckGenre(bundle, genre)) is ValidationProblem invalid)
+        {
+            return invalid;
+        }
+
+        string? text = string.IsNullOrWhiteSpace(query) ? null : query.Trim();
+        IEnumerable<Movie> matches = bundle.MoviesInOrder;
+        if (genre is not null)
+        {
+            matches = matches.Where(m => bundle.MoviesByGenre[genre].Contains(m.MovieId));
+        }
+
+        if (text is not null)
+        {
+            matches = matches.Where(m => m.Title.Contains(text, StringComparison.OrdinalIgnoreCase));
+        }
+
+        Movie[] all = [.. matches];
+        MovieResponse[] items = [.. all.Skip((int)Math.Min(int.MaxValue, (long)(page - 1) * pageSize)).Take(pageSize).Select(m => ToResponse(bundle, m))];
+        return TypedResults.Ok(new MoviePage(page, pageSize, all.Length, items));
+    }
+
+    public static Results<Ok<MovieResponse>, ProblemHttpResult> GetMovie(int id, ModelHost host)
+    {
+        if (host.Current is not ServedBundle bundle)
+        {
+            return ApiProblems.NotReady();
+        }
+
+        return bundle.MoviesById.TryGetValue(id, out Movie? movie) ? TypedResults.Ok(ToResponse(bundle, movie)) : ApiProblems.UnknownMovie(id);
+    }
+
+    public static Results<Ok<SimilarMoviesResponse>, ValidationProblem, ProblemHttpResult> SimilarMovies(int id, ModelHost host, int n = 10, string model = "svd")
+    {
+        if (host.Current is not ServedBundle bundle)
+        {
+            return ApiProblems.NotReady();
+        }
+
+        if (ApiProblems.CheckN(n) is ValidationProblem invalid)
+        {
+            return invalid;
+        }
+
+        if (!ApiProblems.TryGetModel(bundle, model, out IRecommenderModel recommender, out ValidationProblem? unknownModel))
+        {
+            return unknownModel!;
+        }
+
+        if (!bundle.SimilarModels.Contains(recommender.Name, StringComparer.OrdinalIgnoreCase))
+        {
+            return ApiProblems.Invalid("model",
+                $"Model '{recommender.Name}' has no notion of similar movies. Models that have: {string.Join(", ", bundle.SimilarModels)}.");
+        }
+
+        if (!bundle.IsKnownMovie(id))
+        {
+            return ApiProblems.UnknownMovie(id);
+        }
+
+        return TypedResults.Ok(new SimilarMoviesResponse(id, recommender.Name, bundle.Id, RecommendationApi.Rank(bundle, recommender.Similar(id, n))));
+    }
+
+    private static MovieResponse ToResponse(ServedBundle bundle, Movie movie)
+    {
+        int i = bundle.Ratings.Items.IndexOf(movie.MovieId);
+        int count = i < 0 ? 0 : bundle.Ratings.ItemRatingCount(i);
+        double? mean = null;
+        if (count > 0)
+        {
+            double sum = 0;
+            foreach (float r in bundle.Ratings.RatingsOfItem(i))
+            {
+                sum += r;
+            }
+
+            mean = Math.Round(sum / count, 3);
+        }
+
+        return new MovieResponse(movie.MovieId, movie.Title, movie.Year, movie.Genres, count, mean);
+    }
+}

@@ -1,0 +1,48 @@
+using System.ComponentModel;
+
+namespace MovieRec.Api.Contracts;
+
+[Description("A recommended or similar movie.")]
+public sealed record RankedMovie(
+    [property: Description("1 for the best.")] int Rank,
+    [property: Description("MovieLens movie id.")] int MovieId,
+    [property: Description("Title as in the catalogue.")] string Title,
+    [property: Description("Release year parsed from the title.")] int? Year,
+    [property: Description("Genres.")] IReadOnlyList<string> Genres,
+    [property: Description("Ranking score (recommendations) or similarity (similar movies); higher is better.")] float Score);
+
+[Description("A ranked list of movies for a user or a visitor.")]
+public sealed record RecommendationResponse(
+    [property: Description("The user, or null for a visitor.")] int? UserId,
+    [property: Description("The model asked for.")] string Model,
+    [property: Description("The model that produced the list (differs from Model when a fallback answered).")] string AnsweredBy,
+    [property: Description("How the list was made: model, fold-in, popularity, non-personal.")] string Method,
+    [property: Description("Why a fallback answered, when one did.")] string? FallbackReason,
+    [property: Description("The bundle that answered.")] string BundleId,
+    [property: Description("Best first.")] IReadOnlyList<RankedMovie> Items);
+
+[Description("A rating a visitor gave.")]
+public sealed record VisitorRating
+{
+    [Description("MovieLens movie id.")]
+    public int MovieId { get; init; }
+
+    [Description("Rating on the dataset's scale (0.5 to 5 for ml-latest-small).")]
+    public float Rating { get; init; }
+}
+
+[Description("Recommendations for a visitor who is not in the data, from the ratings they give now.")]
+public sealed record VisitorRecommendationRequest
+{
+    [Description("The visitor's ratings; empty gives the most popular movies.")]
+    public IReadOnlyList<VisitorRating> Ratings { get; init; } = [];
+
+    [Description("How many movies, 1 to 100.")]
+    public int N { get; init; } = 10;
+
+    [Description("Model name; factorization models fold the visitor in, others fall back to popularity.")]
+    public string Model { get; init; } = "svd";
+
+    [Description("Only movies of this genre.")]
+    public string? Genre { get; init; }
+}

@@ -1,0 +1,121 @@
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http.Features;
+using MovieRec.Api.Hosting;
+using MovieRec.Core.Data;
+using Serilog;
+
+namespace MovieRec.Api.Extensions;
+
+/// <summary>Registrations and middleware of the MovieRec service.</summary>
+public static class HostingExtensions
+{
+    /// <summary>Environment variables that name the two folders, as the CLI reads them.</summary>
+    private static readonly (string Variable, string Key)[] FolderVariables =
+    [
+        ("MOVIEREC_MODELS", $"{MovieRecOptions.Section}:{nameof(MovieRecOptions.ModelsPath)}"),
+        (MovieLensLoader.DataEnvironmentVariable, $"{MovieRecOptions.Section}:{nameof(MovieRecOptions.DataPath)}"),
+    ];
+
+    public static WebApplicationBuilder AddMovieRec(this WebApplicationBuilder builder)
+    {
+        // MOVIEREC_MODELS / MOVIEREC_DATA sit below every other source, so MovieRec__ModelsPath, the command line and tests override them.
+        var folders = new Dictionary<string, string?>();
+        foreach ((string variable, string key) in FolderVariables)
+        {
+            if (Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value)
+            {
+                folders[key] = value;
+            }
+        }
+
+        builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = folders });
+
+        // Defaults in code so they hold whatever the working directory; the Serilog section of configuration overrides them.
+        builder.Services.AddSerilog((services, logger) => logger
+            .MinimumLevel.Information()
+            .MinimumLevel.Override("Microsoft.AspNetCore", Serilog.Events.LogEventLevel.Warning)
+            .MinimumLevel.Override("System.Net.Http", Serilog.Events.LogEventLevel.Warning)
+            .MinimumLevel.Override("Microsoft.Extensions.Http", Serilog.Events.LogEventLevel.Warning)
+            // An unready service during first-start training is expected, not an error per probe.
+            .MinimumLevel.Override("Microsoft.Extensions.Diagnostics.HealthChecks", Serilog.Events.LogEventLevel.Fatal)
+            .ReadFrom.Configuration(builder.Configuration)
+            .ReadFrom.Services(services)
+            .Enrich.FromLogContext()
+            // Console writes happen on a background thread, so a request never waits on stdout.
+            .WriteTo.Async(sink => sink.Console(formatProvider: System.Globalization.CultureInfo.InvariantCulture)));
+
+        builder.Services.AddOptions<MovieRecOptions>().BindConfiguration(MovieRecOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<ModelHost>();
+        builder.Services.AddHttpClient();
+        builder.Services.AddHostedService<BundleBootstrapper>();
+        builder.Services.AddHealthChecks().AddCheck<BundleReadyCheck>("bundle", tags: ["ready"]);
+
+        builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
+        // Binding failures (malformed JSON, a query value that is not a number) throw, so the handler can name the field.
+        builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+
+        long maxBody = builder.Configuration.GetValue<long?>($"{MovieRecOptions.Section}:{nameof(MovieRecOptions.MaxRequestBodyBytes)}")
+            ?? new MovieRecOptions().MaxRequestBodyBytes;
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = maxBody);
+
+        builder.Services.AddEndpointsApiExplorer();
+        builder.Services.AddMovieRecSwagger();
+        return builder;
+    }
+
+    /// <summary>Error handling, request logging, the body limit and Swagger, in that order.</summary>
+    public static WebApplication UseMovieRec(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseSerilogRequestLogging(o => o.GetLevel = (context, _, error) =>
+            error is not null || context.Response.StatusCode >= 500 && !context.Request.Path.StartsWithSegments("/health")
+                ? Serilog.Events.LogEventLevel.Error
+                : context.Request.Path.StartsWithSegments("/health") ? Serilog.Events.LogEventLevel.Debug : Serilog.Events.LogEventLevel.Information);
+        app.UseMiddleware<RequestBodyLimit>();
+        app.UseMovieRecSwagger();
+        return app;
+    }
+
+    /// <summary><c>/health/live</c> (the process answers) and <c>/health/ready</c> (a bundle is serving).</summary>
+    public static IEndpointRouteBuilder MapMovieRecHealth(this IEndpointRouteBuilder app)
+    {
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).WithTags("Health");
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).WithTags("Health");
+        return app;
+    }
+}
+
+/// <summary>Refuses bodies over <see cref="MovieRecOptions.MaxRequestBodyBytes"/> up front (Kestrel enforces the same limit on bodies without a length).</summary>
+internal sealed class RequestBodyLimit(RequestDelegate next, Microsoft.Extensions.Options.IOptions<MovieRecOptions> options, IProblemDetailsService problems)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        long limit = options.Value.MaxRequestBodyBytes;
+        if (context.Request.ContentLength > limit)
+        {
+            context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+            await problems.WriteAsync(new ProblemDetailsContext
+            {
+                HttpContext = context,
+                ProblemDetails =
+                {
+                    Status = StatusCodes.Status413PayloadTooLarge,
+                    Title = "Request body too large",
+                    Detail = $"The request body is {context.Request.ContentLength} bytes; the limit is {limit} bytes.",
+                },
+            }).ConfigureAwait(false);
+            return;
+        }
+
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
+        {
+            feature.MaxRequestBodySize = limit;
+        }
+
+        await next(context).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,37 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace MovieRec.Api.Hosting;
+
+/// <summary>The <c>MovieRec</c> configuration section.</summary>
+public sealed class MovieRecOptions
+{
+    public const string Section = "MovieRec";
+
+    /// <summary>Bundle root (environment <c>MOVIEREC_MODELS</c>); the bundle named by its <c>current</c> pointer is served.</summary>
+    [Required]
+    public string ModelsPath { get; set; } = "models";
+
+    /// <summary>Dataset folder trained from on a first start (environment <c>MOVIEREC_DATA</c>).</summary>
+    [Required]
+    public string DataPath { get; set; } = "data/ml-latest-small";
+
+    /// <summary>Train the default models when <see cref="ModelsPath"/> holds no bundle.</summary>
+    public bool TrainOnFirstStart { get; set; } = true;
+
+    /// <summary>Download the dataset named by the last part of <see cref="DataPath"/> when that folder is absent.</summary>
+    public bool AllowDownload { get; set; } = true;
+
+    /// <summary>Models trained on a first start.</summary>
+    public string FirstStartModels { get; set; } = Core.Artifacts.BundleTrainer.DefaultModels;
+
+    /// <summary>The key <c>POST /admin/reload</c> requires in <c>X-Api-Key</c>; reload is disabled while it is empty.</summary>
+    public string? AdminApiKey { get; set; }
+
+    /// <summary>Request bodies larger than this are refused with 413.</summary>
+    [Range(1024, 64 * 1024 * 1024)]
+    public long MaxRequestBodyBytes { get; set; } = 256 * 1024;
+
+    /// <summary>Recommendation lists remembered per bundle (models are immutable, so a list never goes stale); 0 turns the cache off.</summary>
+    [Range(0, 10_000_000)]
+    public int RecommendationCacheSize { get; set; } = 100_000;
+}

@@ -1,0 +1,17 @@
+using MovieRec.Api.Apis;
+using MovieRec.Api.Extensions;
+
+WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
+builder.AddMovieRec();
+
+WebApplication app = builder.Build();
+app.UseMovieRec();
+
+app.MapPredictionApi();
+app.MapRecommendationApi();
+app.MapMovieApi();
+app.MapUserApi();
+app.MapModelApi();
+app.MapMovieRecHealth();
+
+await app.RunAsync().ConfigureAwait(false);

@@ -1,0 +1,94 @@
+using System.Net;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using MovieRec.Api.Apis;
+using MovieRec.Api.Contracts;
+using MovieRec.Api.Hosting;
+using MovieRec.Core.Artifacts;
+
+namespace MovieRec.Api.Tests;
+
+/// <summary>Starting without a bundle: training on first start, and answers before any bundle serves.</summary>
+public sealed class FirstStartTests(MovieRecApiFactory factory) : IClassFixture<MovieRecApiFactory>
+{
+    [Fact]
+    public async Task A_first_start_trains_the_configured_models_from_the_dataset_folder_then_turns_ready()
+    {
+        using var empty = new TempFolder();
+        string models = Path.Combine(empty.Path, "models");
+        using WebApplicationFactory<Program> app = factory.WithWebHostBuilder(b =>
+        {
+            b.UseSetting("MovieRec:ModelsPath", models);
+            b.UseSetting("MovieRec:FirstStartModels", "baseline,popular,svd");
+        });
+        using HttpClient client = app.CreateClient();
+
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
+        HttpStatusCode ready = HttpStatusCode.ServiceUnavailable;
+        for (int i = 0; i < 600 && ready != HttpStatusCode.OK; i++)
+        {
+            ready = (await client.GetAsync("/health/ready")).StatusCode;
+            if (ready != HttpStatusCode.OK)
+            {
+                await Task.Delay(50);
+            }
+        }
+
+        Assert.Equal(HttpStatusCode.OK, ready);
+        Assert.NotNull(BundleStore.CurrentFolder(models));
+        ModelsResponse r = await ApiAssert.OkAsync<ModelsResponse>(await client.GetAsync("/models"));
+        Assert.Equal(["baseline", "popular", "svd"], r.Models.Select(m => m.Name));
+    }
+
+    [Fact]
+    public async Task Without_a_bundle_or_data_the_service_is_live_but_not_ready()
+    {
+        using var empty = new TempFolder();
+        using WebApplicationFactory<Program> app = factory.WithWebHostBuilder(b =>
+        {
+            b.UseSetting("MovieRec:ModelsPath", Path.Combine(empty.Path, "models"));
+            b.UseSetting("MovieRec:DataPath", Path.Combine(empty.Path, "no-such-dataset"));
+        });
+        using HttpClient client = app.CreateClient();
+        await Task.Delay(300);
+
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/health/ready")).StatusCode);
+        await ApiAssert.ProblemAsync(await client.GetAsync("/recommend/user?userId=1"), HttpStatusCode.ServiceUnavailable);
+    }
+
+    [Fact]
+    public async Task Without_a_popular_model_a_visitor_gets_the_chosen_models_non_personal_ranking()
+    {
+        using var folder = new TempFolder();
+        string models = Path.Combine(folder.Path, "models");
+        BundleTrainer.Train(Core.Data.MovieLensLoader.Load(factory.DataPath), ["baseline", "svd"], models, false, 1, 42, _ => { });
+        using WebApplicationFactory<Program> app = factory.WithWebHostBuilder(b => b.UseSetting("MovieRec:ModelsPath", models));
+        using HttpClient client = app.CreateClient();
+        for (int i = 0; i < 600 && (await client.GetAsync("/health/ready")).StatusCode != HttpStatusCode.OK; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        RecommendationResponse r = await ApiAssert.OkAsync<RecommendationResponse>(await client.PostAsJsonAsync("/recommend",
+            new VisitorRecommendationRequest { Ratings = [new() { MovieId = 1, Rating = 4 }], N = 3, Model = "baseline", Genre = "Comedy" }));
+
+        Assert.Equal(("non-personal", "baseline"), (r.Method, r.AnsweredBy));
+        Assert.Contains("cannot fold in", r.FallbackReason, StringComparison.Ordinal);
+        Assert.Equal(3, r.Items.Count);
+        Assert.All(r.Items, m => Assert.Contains("Comedy", m.Genres));
+    }
+
+    [Fact]
+    public void Handlers_answer_503_before_a_bundle_is_loaded()
+    {
+        using var host = new ModelHost(Options.Create(new MovieRecOptions()), NullLogger<ModelHost>.Instance);
+
+        var result = PredictionApi.Predict(new PredictRequest { UserId = 1, MovieId = 1 }, host).Result as ProblemHttpResult;
+
+        Assert.Equal(StatusCodes.Status503ServiceUnavailable, result?.StatusCode);
+    }
+}

@@ -1,0 +1,71 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using MovieRec.Api.Hosting;
+using MovieRec.Core.Artifacts;
+using MovieRec.Core.Data;
+
+namespace MovieRec.Api.Tests;
+
+/// <summary>
+/// The service over a bundle this factory trains on the synthetic fixture (baseline, popular, svd, implicit-als),
+/// with reload enabled by <see cref="AdminKey"/>. One factory per test class (an xunit class fixture).
+/// </summary>
+public sealed class MovieRecApiFactory : WebApplicationFactory<Program>
+{
+    public const string AdminKey = "test-admin-key";
+    public const string Models = "baseline,popular,svd,implicit-als";
+
+    private readonly TempFolder _folder = new();
+
+    public MovieRecApiFactory()
+    {
+        DataPath = Fixtures.WriteCsvDataset(_folder, Fixtures.SyntheticRatings());
+        ModelsPath = Path.Combine(_folder.Path, "models");
+        Publish();
+    }
+
+    public string DataPath { get; }
+
+    public string ModelsPath { get; }
+
+    /// <summary>Trains the fixture models small and fast, and publishes them as the current bundle; returns its id.</summary>
+    public string Publish()
+    {
+        MovieLensDataset dataset = MovieLensLoader.Load(DataPath);
+        string folder = BundleTrainer.Train(dataset, BundleTrainer.ParseModels(Models), ModelsPath, evaluate: false, keep: 5, seed: 42, _ => { });
+        return Path.GetFileName(folder);
+    }
+
+    /// <summary>Waits until the host serves a bundle (the bootstrapper loads it in the background).</summary>
+    public async Task<ServedBundle> WaitUntilReadyAsync()
+    {
+        ModelHost host = Services.GetRequiredService<ModelHost>();
+        for (int i = 0; i < 600 && host.Current is null; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        return host.Current ?? throw new TimeoutException("The service did not load its bundle within 30 s.");
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.UseSetting("MovieRec:ModelsPath", ModelsPath);
+        builder.UseSetting("MovieRec:DataPath", DataPath);
+        builder.UseSetting("MovieRec:AdminApiKey", AdminKey);
+        builder.UseSetting("MovieRec:AllowDownload", "false");
+        builder.UseSetting("MovieRec:MaxRequestBodyBytes", "4096");
+        builder.UseSetting("Serilog:MinimumLevel:Default", "Warning");
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing)
+        {
+            _folder.Dispose();
+        }
+    }
+}
