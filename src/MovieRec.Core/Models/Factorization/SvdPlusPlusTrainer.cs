@@ -17,9 +17,9 @@ public sealed class SvdPlusPlusTrainer(SvdOptions? options = null) : IRecommende
     public static readonly SvdOptions Defaults = new()
     {
         Factors = 100,
-        Epochs = 120,
+        Epochs = 80,
         LearningRate = 0.006,
-        LearningRateDecay = 0.985,
+        LearningRateDecay = 0.98,
         RegBias = 0.02,
         RegFactor = 0.1,
         RegImplicit = 0.2,
