@@ -52,7 +52,7 @@ public sealed class SvdPlusPlusTrainer(SvdOptions? options = null) : IRecommende
         }
 
         int[] users = [.. Enumerable.Range(0, train.UserCount)];
-        int threads = Math.Min(options.EffectiveThreads, Math.Max(1, fit.Length / 10_000));
+        int threads = SvdTrainer.SgdThreads(options, fit.Length);
         float[] userVectors = new float[train.UserCount * state.Stride];
 
         var loop = new EpochLoop(Name, Options, options, validation.Length > 0
