@@ -42,45 +42,9 @@ public static class Fixtures
     public const int Movies = 60;
 
     /// <summary>Movie ids start at 1 and step by 3, so raw ids and dense indices differ.</summary>
-    public static int MovieId(int m) => 1 + (3 * m);
+    public static int MovieId(int m) => MovieRec.Tests.Shared.SyntheticData.MovieId(m);
 
-    public static Rating[] SyntheticRatings(int users = Users, int movies = Movies, int seed = 7)
-    {
-        var random = new Random(seed);
-        double[,] userTaste = new double[users, 3];
-        double[,] movieTrait = new double[movies, 2];
-        for (int u = 0; u < users; u++)
-        {
-            userTaste[u, 0] = (random.NextDouble() * 2) - 1;
-            userTaste[u, 1] = (random.NextDouble() * 2) - 1;
-            userTaste[u, 2] = (random.NextDouble() * 1.6) - 0.8;
-        }
-
-        for (int m = 0; m < movies; m++)
-        {
-            movieTrait[m, 0] = (random.NextDouble() * 2) - 1;
-            movieTrait[m, 1] = (random.NextDouble() * 2) - 1;
-        }
-
-        var ratings = new List<Rating>();
-        for (int u = 0; u < users; u++)
-        {
-            for (int m = 0; m < movies; m++)
-            {
-                if (random.NextDouble() > 0.85 - (0.6 * m / movies))
-                {
-                    continue;
-                }
-
-                double value = 3.3 + (1.2 * ((userTaste[u, 0] * movieTrait[m, 0]) + (userTaste[u, 1] * movieTrait[m, 1])))
-                    + (0.6 * movieTrait[m, 0]) + userTaste[u, 2] + (random.NextDouble() - 0.5);
-                float rating = (float)Math.Clamp(Math.Round(value * 2) / 2, 0.5, 5.0);
-                ratings.Add(new Rating(u + 1, MovieId(m), rating, 1_000_000 + (u * 1000) + m));
-            }
-        }
-
-        return [.. ratings];
-    }
+    public static Rating[] SyntheticRatings(int users = Users, int movies = Movies, int seed = 7) => MovieRec.Tests.Shared.SyntheticData.Ratings(users, movies, seed);
 
     /// <summary>Writes an ml-latest-style folder; the catalogue has two more movies than the ratings mention.</summary>
     public static string WriteCsvDataset(TempFolder folder, Rating[] ratings, int movies = Movies + 2)
