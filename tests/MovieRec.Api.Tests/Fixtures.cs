@@ -4,37 +4,6 @@ using MovieRec.Core.Data;
 
 namespace MovieRec.Api.Tests;
 
-/// <summary>A temporary folder for one test class, removed afterwards.</summary>
-public sealed class TempFolder : IDisposable
-{
-    public TempFolder()
-    {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "movierec-api-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(Path);
-    }
-
-    public string Path { get; }
-
-    public string Write(string name, string content)
-    {
-        string file = System.IO.Path.Combine(Path, name);
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(file)!);
-        File.WriteAllText(file, content, new UTF8Encoding(false));
-        return file;
-    }
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Path, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
-}
-
 /// <summary>The small synthetic dataset of MovieRec.Core.Tests (a seeded two-factor taste model), written as ml-latest CSV.</summary>
 public static class Fixtures
 {
