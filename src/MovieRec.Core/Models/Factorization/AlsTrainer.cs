@@ -60,10 +60,11 @@ public sealed class AlsTrainer(AlsOptions? options = null) : IRecommenderTrainer
         }
 
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.EffectiveThreads, CancellationToken = options.CancellationToken };
+        CsrSide users = CsrSide.Users(train), items = CsrSide.Items(train);
         for (int it = 0; it < Options.Iterations; it++)
         {
-            SolveSide(train.UserRowStart, train.UserItemIndex, train.UserValues, q, bi, p, bu, mu, parallel);
-            SolveSide(train.ItemRowStart, train.ItemUserIndex, train.ItemValues, p, bu, q, bi, mu, parallel);
+            SolveSide(users, q, bi, p, bu, mu, parallel);
+            SolveSide(items, p, bu, q, bi, mu, parallel);
             options.Progress?.Report(new TrainingProgress(Name, it + 1, Options.Iterations));
         }
 
@@ -71,12 +72,9 @@ public sealed class AlsTrainer(AlsOptions? options = null) : IRecommenderTrainer
     }
 
     /// <summary>Solves every row of one side given the other: min sum (r - mu - b_other - b - x . y)^2 + reg terms.</summary>
-    private void SolveSide(ReadOnlySpan<int> rowStartSpan, ReadOnlySpan<int> indexSpan, ReadOnlySpan<float> valueSpan,
-        float[] otherFactors, float[] otherBias, float[] factors, float[] bias, float mu, ParallelOptions parallel)
+    private void SolveSide(CsrSide side, float[] otherFactors, float[] otherBias, float[] factors, float[] bias, float mu, ParallelOptions parallel)
     {
-        int[] rowStart = rowStartSpan.ToArray();
-        int[] index = indexSpan.ToArray();
-        float[] values = valueSpan.ToArray();
+        (int[] rowStart, int[] index, float[] values) = (side.Start, side.Index, side.Values);
         int k = Options.Factors, n = k + 1;
         Parallel.ForEach(Partitioner.Create(0, rowStart.Length - 1), parallel, range =>
         {

@@ -71,10 +71,11 @@ public sealed class ImplicitAlsTrainer(ImplicitAlsOptions? options = null) : IRe
         }
 
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.EffectiveThreads, CancellationToken = options.CancellationToken };
+        CsrSide users = CsrSide.Users(train), items = CsrSide.Items(train);
         for (int it = 0; it < Options.Iterations; it++)
         {
-            SolveSide(train.UserRowStart.ToArray(), train.UserItemIndex.ToArray(), train.UserValues.ToArray(), y, train.ItemCount, x, parallel);
-            SolveSide(train.ItemRowStart.ToArray(), train.ItemUserIndex.ToArray(), train.ItemValues.ToArray(), x, train.UserCount, y, parallel);
+            SolveSide(users, y, train.ItemCount, x, parallel);
+            SolveSide(items, x, train.UserCount, y, parallel);
             options.Progress?.Report(new TrainingProgress(Name, it + 1, Options.Iterations));
         }
 
@@ -88,8 +89,9 @@ public sealed class ImplicitAlsTrainer(ImplicitAlsOptions? options = null) : IRe
     }
 
     /// <summary>Updates every row of <paramref name="solve"/> given the fixed <paramref name="fixedFactors"/>.</summary>
-    private void SolveSide(int[] rowStart, int[] index, float[] values, float[] fixedFactors, int fixedRows, float[] solve, ParallelOptions parallel)
+    private void SolveSide(CsrSide side, float[] fixedFactors, int fixedRows, float[] solve, ParallelOptions parallel)
     {
+        (int[] rowStart, int[] index, float[] values) = (side.Start, side.Index, side.Values);
         int k = Options.Factors;
         float[] gram = Gram(fixedFactors, fixedRows, k, (float)Options.Regularization);
         float alpha = (float)Options.Alpha;
