@@ -115,12 +115,9 @@ public sealed class DatasetDownloader(HttpClient http)
 
     private static string? FindDatasetFolder(string folder)
     {
-        foreach (string name in (string[])["ratings.csv", "u.data", "ratings.dat"])
+        if (MovieLensLoader.TryDetectFormat(folder) is not null)
         {
-            if (File.Exists(Path.Combine(folder, name)))
-            {
-                return folder;
-            }
+            return folder;
         }
 
         foreach (string sub in Directory.EnumerateDirectories(folder))

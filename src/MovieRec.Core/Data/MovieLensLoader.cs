@@ -33,25 +33,37 @@ public static partial class MovieLensLoader
                 $"or point MovieRec at a MovieLens folder with the folder argument or {DataEnvironmentVariable}.");
         }
 
-        if (File.Exists(Path.Combine(folder, "ratings.csv")))
+        if (TryDetectFormat(folder) is MovieLensFormat format)
         {
-            return MovieLensFormat.Csv;
-        }
-
-        if (File.Exists(Path.Combine(folder, "u.data")))
-        {
-            return MovieLensFormat.Ml100k;
-        }
-
-        if (File.Exists(Path.Combine(folder, "ratings.dat")))
-        {
-            return MovieLensFormat.Dat;
+            return format;
         }
 
         throw new MovieLensDataException(
             $"'{folder}' is not a MovieLens dataset folder: it has none of ratings.csv (ml-latest, ml-25m, ...), " +
             "u.data (ml-100k) or ratings.dat (ml-1m, ml-10m).");
     }
+
+    /// <summary>The format whose ratings file the folder holds, or null (checked in the order of <see cref="MovieLensFormat"/>).</summary>
+    public static MovieLensFormat? TryDetectFormat(string folder)
+    {
+        foreach (MovieLensFormat format in Enum.GetValues<MovieLensFormat>())
+        {
+            if (File.Exists(Path.Combine(folder, RatingsFileName(format))))
+            {
+                return format;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The ratings file of a format's folder.</summary>
+    public static string RatingsFileName(MovieLensFormat format) => format switch
+    {
+        MovieLensFormat.Csv => "ratings.csv",
+        MovieLensFormat.Ml100k => "u.data",
+        _ => "ratings.dat",
+    };
 
     /// <summary>The rating scale a format declares.</summary>
     public static RatingScale ScaleOf(MovieLensFormat format) =>
@@ -66,12 +78,7 @@ public static partial class MovieLensLoader
         var report = new LoadReport();
         var files = new List<string>();
 
-        string ratingsPath = Path.Combine(folder, format switch
-        {
-            MovieLensFormat.Csv => "ratings.csv",
-            MovieLensFormat.Ml100k => "u.data",
-            _ => "ratings.dat",
-        });
+        string ratingsPath = Path.Combine(folder, RatingsFileName(format));
         Rating[] ratings = [];
         if (options.IncludeRatings)
         {
