@@ -78,9 +78,14 @@ public abstract class RecommenderModel : IRecommenderModel
             ScoreUnknownUser(scores);
         }
 
-        ReadOnlySpan<int> exclude = u >= 0 && excludeRated ? Train.ItemsOf(u) : default;
+        return TopMovies(scores, n, u >= 0 && excludeRated ? Train.ItemsOf(u) : default, filter);
+    }
+
+    /// <summary>The best <paramref name="n"/> items of a score vector as raw movie ids; <paramref name="filter"/> sees raw ids.</summary>
+    internal IReadOnlyList<ScoredMovie> TopMovies(float[] scores, int n, ReadOnlySpan<int> excludeSorted, Func<int, bool>? filter)
+    {
         Func<int, bool>? include = filter is null ? null : i => filter(Train.Items.RawId(i));
-        int[] top = TopK.Select(scores, n, exclude, include);
+        int[] top = TopK.Select(scores, n, excludeSorted, include);
         var result = new ScoredMovie[top.Length];
         for (int r = 0; r < top.Length; r++)
         {

@@ -221,7 +221,6 @@ public sealed class FoldedInUser
     {
         float[] scores = new float[_model.Train.ItemCount];
         _model.ScoreVector(Bias, _factors, scores);
-        Func<int, bool>? include = filter is null ? null : i => filter(_model.Train.Items.RawId(i));
-        return [.. TopK.Select(scores, n, _ratedItems, include).Select(i => new ScoredMovie(_model.Train.Items.RawId(i), scores[i]))];
+        return _model.TopMovies(scores, n, _ratedItems, filter);
     }
 }
