@@ -1,0 +1,120 @@
+namespace MovieRec.Core.Experiments;
+
+/// <summary>
+/// Sums over randomization units (users) of a ratio metric: per unit s successes (clicks) out of t trials
+/// (impressions). Holding the five sums is enough for the delta-method variance of the ratio, so a store can
+/// aggregate them in SQL and two totals can be added.
+/// </summary>
+public readonly record struct UnitTotals(long Units, double Successes, double Trials, double SuccessesSquared, double TrialsSquared, double SuccessesTimesTrials)
+{
+    /// <summary>These totals with one more unit.</summary>
+    public UnitTotals Add(double successes, double trials)
+    {
+        Proportions.CheckCounts(successes, trials);
+        return new UnitTotals(
+            Units + 1,
+            Successes + successes,
+            Trials + trials,
+            SuccessesSquared + (successes * successes),
+            TrialsSquared + (trials * trials),
+            SuccessesTimesTrials + (successes * trials));
+    }
+
+    public static UnitTotals operator +(UnitTotals x, UnitTotals y) => new(
+        x.Units + y.Units,
+        x.Successes + y.Successes,
+        x.Trials + y.Trials,
+        x.SuccessesSquared + y.SuccessesSquared,
+        x.TrialsSquared + y.TrialsSquared,
+        x.SuccessesTimesTrials + y.SuccessesTimesTrials);
+
+    /// <summary>Successes over trials (0 with no trials).</summary>
+    public double Rate => Trials > 0 ? Successes / Trials : 0;
+
+    /// <summary>
+    /// The delta-method variance of <see cref="Rate"/> over units (Deng, Knoblich and Lu, "Applying the Delta
+    /// Method in Metric Analytics", KDD 2018): with unit means s̄, t̄ and sample (co)variances,
+    /// Var(s̄/t̄) ≈ (Var s / t̄² − 2 s̄ Cov(s,t) / t̄³ + s̄² Var t / t̄⁴) / n. With one trial per unit it is p(1-p)/(n-1),
+    /// the binomial variance; with several correlated trials per unit it is larger, as it must be.
+    /// Infinity with fewer than two units.
+    /// </summary>
+    public double RateVariance
+    {
+        get
+        {
+            if (Units < 2 || Trials <= 0)
+            {
+                return double.PositiveInfinity;
+            }
+
+            double n = Units;
+            double sMean = Successes / n, tMean = Trials / n;
+            double varS = (SuccessesSquared - (n * sMean * sMean)) / (n - 1);
+            double varT = (TrialsSquared - (n * tMean * tMean)) / (n - 1);
+            double cov = (SuccessesTimesTrials - (n * sMean * tMean)) / (n - 1);
+            double v = ((varS / (tMean * tMean)) - (2 * sMean * cov / (tMean * tMean * tMean)) + (sMean * sMean * varT / (tMean * tMean * tMean * tMean))) / n;
+            return Math.Max(v, 0);
+        }
+    }
+
+    /// <summary>Per-unit variance of the metric (n times <see cref="RateVariance"/>): what a sample-size estimate needs.</summary>
+    public double UnitVariance => Units >= 2 ? RateVariance * Units : double.PositiveInfinity;
+}
+
+/// <summary>Tests of a ratio metric (CTR) whose trials are grouped by randomization unit.</summary>
+public static class ClusteredComparison
+{
+    /// <summary>
+    /// B against A for a ratio metric with delta-method variances (see <see cref="UnitTotals.RateVariance"/>):
+    /// a Wald z-test of the difference, its interval, and the lift with a log-scale interval. This is the test to
+    /// decide on when users see several items: it treats the user, the unit that was randomized, as the
+    /// independent observation. Rate intervals are Wald intervals on the same variance, clipped to [0, 1].
+    /// </summary>
+    public static RateComparison Compare(UnitTotals a, UnitTotals b, double confidence = 0.95)
+    {
+        Proportions.CheckConfidence(confidence);
+        double zc = Proportions.NormalQuantile(1 - ((1 - confidence) / 2));
+        double va = a.RateVariance, vb = b.RateVariance;
+        RateEstimate ea = Estimate(a, va, zc), eb = Estimate(b, vb, zc);
+        double diff = eb.Rate - ea.Rate;
+        double se = Math.Sqrt(va + vb);
+        double z = 0, p = 1;
+        if (double.IsFinite(se) && se > 0)
+        {
+            z = diff / se;
+            p = Proportions.TwoSidedP(z);
+        }
+
+        double? lift = null, liftLow = null, liftHigh = null;
+        if (ea.Rate > 0 && b.Trials > 0)
+        {
+            lift = (eb.Rate / ea.Rate) - 1;
+            if (eb.Rate > 0)
+            {
+                double seLog = Math.Sqrt((va / (ea.Rate * ea.Rate)) + (vb / (eb.Rate * eb.Rate)));
+                if (double.IsFinite(seLog))
+                {
+                    double logRatio = Math.Log(eb.Rate / ea.Rate);
+                    liftLow = Math.Exp(logRatio - (zc * seLog)) - 1;
+                    liftHigh = Math.Exp(logRatio + (zc * seLog)) - 1;
+                }
+            }
+        }
+
+        double lowDiff = double.IsFinite(se) ? diff - (zc * se) : -1;
+        double highDiff = double.IsFinite(se) ? diff + (zc * se) : 1;
+        return new RateComparison(ea, eb, diff, lowDiff, highDiff, lift, liftLow, liftHigh, z, p);
+    }
+
+    private static RateEstimate Estimate(UnitTotals t, double variance, double zc)
+    {
+        double rate = t.Rate;
+        if (!double.IsFinite(variance))
+        {
+            return new RateEstimate(t.Successes, t.Trials, rate, 0, 1);
+        }
+
+        double half = zc * Math.Sqrt(variance);
+        return new RateEstimate(t.Successes, t.Trials, rate, Math.Max(0, rate - half), Math.Min(1, rate + half));
+    }
+}
