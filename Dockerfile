@@ -13,8 +13,8 @@ RUN dotnet publish src/MovieRec.Api/MovieRec.Api.csproj -c Release --no-restore 
  && dotnet publish src/MovieRec.Cli/MovieRec.Cli.csproj -c Release --no-restore -o /app/cli
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
-# curl for the health check only.
-RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*
+# curl for the health check; fonts-dejavu-core for the dashboard's charts (ScottPlot draws no text without it).
+RUN apt-get update && apt-get install -y --no-install-recommends curl fonts-dejavu-core && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app/api ./
 COPY --from=build /app/cli ./cli/
