@@ -11,11 +11,12 @@ namespace MovieRec.Cli;
 internal static class DataCommands
 {
     public static Command Create(IAnsiConsole console) =>
-        new("data", "Inspect and download MovieLens datasets.")
+        new("data", "Inspect, download and synthesise MovieLens datasets.")
         {
             Info(console),
             Fetch(console),
             List(console),
+            SyntheticCommands.Synth(console),
         };
 
     private static Command Info(IAnsiConsole console)

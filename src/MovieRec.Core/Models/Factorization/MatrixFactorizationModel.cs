@@ -44,6 +44,13 @@ public sealed class MatrixFactorizationModel : RecommenderModel
     /// <summary>Regularisation of the least-squares fold-in of new users.</summary>
     public float FoldInRegularization { get; }
 
+    /// <summary>The global mean mu of r_ui = mu + b_u + b_i + p_u . q_i.</summary>
+    public float GlobalMean => _mu;
+
+    public float UserBias(int u) => _userBias[u];
+
+    public float ItemBias(int i) => _itemBias[i];
+
     public ReadOnlySpan<float> UserFactors(int u) => _userFactors.AsSpan(u * Factors, Factors);
 
     public ReadOnlySpan<float> ItemFactors(int i) => _itemFactors.AsSpan(i * Factors, Factors);
