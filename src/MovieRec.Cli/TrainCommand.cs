@@ -22,6 +22,11 @@ internal static class TrainCommand
         var command = new Command("train", "Train models on all ratings of a dataset and publish a model bundle.") { folder, models, output, eval, keep, seed, skipInvalid };
         command.SetAction(parse => CliApp.Guard(console, () =>
         {
+            if (parse.GetValue(keep) < 1)
+            {
+                throw new ArgumentException($"--keep must be at least 1 (it counts the new bundle), not {parse.GetValue(keep)}.");
+            }
+
             string path = CliApp.ResolveFolder(parse.GetValue(folder));
             MovieLensDataset dataset = MovieLensLoader.Load(path, new LoadOptions { SkipInvalid = parse.GetValue(skipInvalid) });
             DataCommands.PrintReport(console, dataset.Report);

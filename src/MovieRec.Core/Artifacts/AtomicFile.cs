@@ -1,6 +1,9 @@
 namespace MovieRec.Core.Artifacts;
 
-/// <summary>Writes a file so that readers see the old content or the new, never a half-written one.</summary>
+/// <summary>
+/// Writes a file so that readers see the old content or the new, never a half-written one, and (file and directory
+/// synced) so that after a power loss it holds the old content or the new, never an empty or partial file.
+/// </summary>
 public static class AtomicFile
 {
     public static void Write(string path, Action<Stream> write)
@@ -18,10 +21,14 @@ public static class AtomicFile
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
             {
                 write(stream);
-                stream.Flush(flushToDisk: true);
+                Durable.Sync(stream);
             }
 
             File.Move(temp, full, overwrite: true);
+            if (folder is not null)
+            {
+                Durable.SyncDirectory(folder);
+            }
         }
         finally
         {

@@ -23,6 +23,7 @@ public static class BundleTrainer
     {
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentNullException.ThrowIfNull(log);
+        BundleStore.ValidateKeep(keep);
         var context = new ModelContext(seed, dataset.Movies, dataset.Tags);
         IRecommenderTrainer[] trainers = [.. names.Select(n => ModelCatalog.Create(n, context))];
         RatingMatrix all = RatingMatrix.Build(dataset.Ratings);
@@ -46,6 +47,6 @@ public static class BundleTrainer
             trained.Add(new TrainedModel(model, trainer.GetType().GetProperty("Options")?.GetValue(trainer), seconds, metrics));
         }
 
-        return BundleStore.Publish(output, dataset, all, trained, keep);
+        return BundleStore.Publish(output, dataset, all, trained, keep, log);
     }
 }
