@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 using CsvHelper;
@@ -10,6 +11,15 @@ namespace MovieRec.Core.Data;
 /// </summary>
 internal sealed class DelimitedFile : IDisposable
 {
+    /// <summary>The longest line any MovieLens reader accepts (see <see cref="LineCappedStream"/>).</summary>
+    public const int MaxLineBytes = LineCappedStream.MaxLineBytes;
+
+    /// <summary>The read size of <see cref="DetectEncoding"/>.</summary>
+    internal const int EncodingProbeBytes = 1 << 16;
+
+    // A quoted field may span lines; a record is capped too (an unclosed quote must not swallow the file).
+    private const int MaxRecordBytes = 4 * MaxLineBytes;
+
     private readonly CsvReader _reader;
     private readonly string[] _columnNames;
 
@@ -36,7 +46,7 @@ internal sealed class DelimitedFile : IDisposable
             HasHeader = true,
             Mode = CsvMode.Rfc4180,
         };
-        CsvReader reader = CsvReader.Create(OpenStream(path), options, leaveOpen: false);
+        CsvReader reader = CsvReader.Create(OpenCapped(path), options, leaveOpen: false);
         try
         {
             reader.ReadHeader();
@@ -78,7 +88,7 @@ internal sealed class DelimitedFile : IDisposable
             Mode = CsvMode.NoEscape,
             Encoding = encoding.CodePage == Encoding.UTF8.CodePage ? null : encoding,
         };
-        Stream stream = OpenStream(path);
+        Stream stream = OpenCapped(path);
         if (separator.Length == 1)
         {
             options = options with { Separator = separator[0] };
@@ -91,18 +101,51 @@ internal sealed class DelimitedFile : IDisposable
         return new DelimitedFile(path, CsvReader.Create(stream, options, leaveOpen: false), [.. columnNames]);
     }
 
-    /// <summary>UTF-8 unless the bytes are not valid UTF-8 (ml-100k's u.item and ml-1m's .dat files are Latin-1).</summary>
+    /// <summary>
+    /// UTF-8 unless the bytes are not valid UTF-8, then Latin-1 (ml-100k's u.item and ml-1m's .dat files are Latin-1, and
+    /// so are some hand-made movies.csv files); every byte is a Latin-1 character, so nothing is ever replaced. Reads the
+    /// file once in blocks, stopping at the first invalid byte.
+    /// </summary>
     public static Encoding DetectEncoding(string path)
     {
-        byte[] bytes = File.ReadAllBytes(path);
-        return System.Text.Unicode.Utf8.IsValid(bytes) ? Encoding.UTF8 : Encoding.Latin1;
+        using FileStream stream = OpenStream(path);
+        byte[] bytes = new byte[EncodingProbeBytes + 4];
+        char[] chars = new char[bytes.Length];
+        int carried = 0;
+        int read;
+        while ((read = stream.Read(bytes, carried, EncodingProbeBytes)) > 0)
+        {
+            int length = carried + read;
+            OperationStatus status = System.Text.Unicode.Utf8.ToUtf16(bytes.AsSpan(0, length), chars, out int used, out _, replaceInvalidSequences: false, isFinalBlock: false);
+            if (status == OperationStatus.InvalidData)
+            {
+                return Encoding.Latin1;
+            }
+
+            // A character cut by the block boundary is completed by the next read.
+            carried = length - used;
+            bytes.AsSpan(used, carried).CopyTo(bytes);
+        }
+
+        return carried == 0 ? Encoding.UTF8 : Encoding.Latin1;
     }
 
     public bool Read()
     {
         try
         {
-            return _reader.Read();
+            if (!_reader.Read())
+            {
+                return false;
+            }
+
+            // The stream stops single long lines; this catches a long record of many lines that CsvHelper had buffered.
+            if (_reader.RawRecord.Length > MaxRecordBytes)
+            {
+                throw new MovieLensDataException($"{Path}:{Line}: record is longer than {MaxRecordBytes / 1024} KiB (an unclosed quote?).");
+            }
+
+            return true;
         }
         catch (CsvFormatException e)
         {
@@ -170,12 +213,16 @@ internal sealed class DelimitedFile : IDisposable
         return _reader.GetSpan(index).Trim(" \t"u8);
     }
 
+    /// <summary>The file's bytes, failing at the first line longer than <see cref="MaxLineBytes"/>.</summary>
+    public static Stream OpenCapped(string path) => new LineCappedStream(OpenStream(path), path);
+
     private static FileStream OpenStream(string path) =>
         new(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16, FileOptions.SequentialScan);
 
     private static CsvReaderOptions BaseOptions(bool skipMalformed, Action<string>? onMalformed, string path) => new()
     {
         TrackLineNumbers = true,
+        MaxRecordSize = MaxRecordBytes,
         SkipEmptyLines = true,
         DetectSeparatorHint = false,
         MalformedData = skipMalformed ? CsvMalformedDataHandling.Skip : CsvMalformedDataHandling.Throw,

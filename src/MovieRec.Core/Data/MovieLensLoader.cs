@@ -194,7 +194,8 @@ public static partial class MovieLensLoader
 
     private static string FirstLine(string path)
     {
-        using var reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        // Capped, so format detection of a file without line breaks reads one line's worth, not the file.
+        using var reader = new StreamReader(DelimitedFile.OpenCapped(path), Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
         string? line;
         while ((line = reader.ReadLine()) is not null)
         {
