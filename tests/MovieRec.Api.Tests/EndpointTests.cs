@@ -142,7 +142,7 @@ public sealed class EndpointTests(MovieRecApiFactory factory) : IClassFixture<Mo
     public async Task Batch_errors_name_the_field_or_the_unknown_id()
     {
         JsonElement empty = await ApiAssert.ProblemAsync(
-            await _client.PostAsJsonAsync("/predict/batch", new PredictBatchRequest()), HttpStatusCode.BadRequest);
+            await _client.PostAsJsonAsync("/predict/batch", new PredictBatchRequest { Pairs = [] }), HttpStatusCode.BadRequest);
         JsonElement unknown = await ApiAssert.ProblemAsync(
             await _client.PostAsJsonAsync("/predict/batch", new PredictBatchRequest { Pairs = [new() { UserId = 1, MovieId = 1 }, new() { UserId = 777, MovieId = 1 }] }),
             HttpStatusCode.NotFound);

@@ -9,13 +9,19 @@ public static class ApiProblems
 {
     public const int MaxN = 100;
 
+    /// <summary>The model an endpoint uses when the request leaves <c>model</c> null or out.</summary>
+    public const string DefaultModel = "svd";
+
     public static ProblemHttpResult NotReady() => TypedResults.Problem(
         statusCode: StatusCodes.Status503ServiceUnavailable, title: "No model bundle is loaded yet",
-        detail: "The service is loading or training its models; see /health/ready.");
+        detail: "The service is loading or training its models, or its first start failed and is being retried; /health/ready says which.");
 
-    public static ProblemHttpResult UnknownUser(int userId) => TypedResults.Problem(
+    /// <summary>404 for a user outside the training data; <paramref name="fallbackHint"/> only where the endpoint has <c>allowFallback</c>.</summary>
+    public static ProblemHttpResult UnknownUser(int userId, bool fallbackHint = true) => TypedResults.Problem(
         statusCode: StatusCodes.Status404NotFound, title: "Unknown user",
-        detail: $"User {userId} is not in the training data. Set allowFallback to get a non-personal answer.",
+        detail: fallbackHint
+            ? $"User {userId} is not in the training data. Set allowFallback to get a non-personal answer."
+            : $"User {userId} is not in the training data.",
         extensions: new Dictionary<string, object?> { ["userId"] = userId });
 
     public static ProblemHttpResult UnknownMovie(int movieId) => TypedResults.Problem(
@@ -26,10 +32,11 @@ public static class ApiProblems
     public static ValidationProblem Invalid(string field, string message) =>
         TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] }, detail: message);
 
-    /// <summary>The model by name, or a 400 listing the models of the bundle.</summary>
+    /// <summary>The model by name (null means <see cref="DefaultModel"/>), or a 400 listing the models of the bundle.</summary>
     public static bool TryGetModel(ServedBundle bundle, string? name, out IRecommenderModel model, out ValidationProblem? problem)
     {
-        if (name is not null && bundle.Bundle.Models.TryGetValue(name, out IRecommenderModel? found))
+        name ??= DefaultModel;
+        if (bundle.Bundle.Models.TryGetValue(name, out IRecommenderModel? found))
         {
             model = found;
             problem = null;

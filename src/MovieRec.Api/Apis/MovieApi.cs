@@ -63,7 +63,7 @@ public static class MovieApi
         return bundle.MoviesById.TryGetValue(id, out Movie? movie) ? TypedResults.Ok(ToResponse(bundle, movie)) : ApiProblems.UnknownMovie(id);
     }
 
-    public static Results<Ok<SimilarMoviesResponse>, ValidationProblem, ProblemHttpResult> SimilarMovies(int id, ModelHost host, int n = 10, string model = "svd")
+    public static Results<Ok<SimilarMoviesResponse>, ValidationProblem, ProblemHttpResult> SimilarMovies(int id, ModelHost host, int n = 10, string? model = null)
     {
         if (host.Current is not ServedBundle bundle)
         {

@@ -50,6 +50,15 @@ public static class PredictionApi
             return ApiProblems.Invalid("pairs", $"'pairs' must hold 1 to {MaxBatch} pairs; it held {request.Pairs?.Count ?? 0}.");
         }
 
+        // JSON null elements deserialize as null whatever the element type says.
+        for (int p = 0; p < request.Pairs.Count; p++)
+        {
+            if (request.Pairs[p] is null)
+            {
+                return ApiProblems.Invalid($"pairs[{p}]", $"'pairs[{p}]' is null; every pair must be an object with userId and movieId.");
+            }
+        }
+
         if (!ApiProblems.TryGetModel(bundle, request.Model, out IRecommenderModel model, out ValidationProblem? invalid))
         {
             return invalid!;

@@ -25,7 +25,7 @@ public static class UserApi
         int u = bundle.Ratings.Users.IndexOf(id);
         if (u < 0)
         {
-            return ApiProblems.UnknownUser(id);
+            return ApiProblems.UnknownUser(id, fallbackHint: false);
         }
 
         ReadOnlySpan<int> items = bundle.Ratings.ItemsOf(u);

@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
 
 namespace MovieRec.Api.Contracts;
 
@@ -6,13 +7,13 @@ namespace MovieRec.Api.Contracts;
 public sealed record PredictRequest
 {
     [Description("MovieLens user id.")]
-    public int UserId { get; init; }
+    public required int UserId { get; init; }
 
     [Description("MovieLens movie id.")]
-    public int MovieId { get; init; }
+    public required int MovieId { get; init; }
 
-    [Description("Model name (see GET /models).")]
-    public string Model { get; init; } = "svd";
+    [Description("Model name (see GET /models); null or absent means the default model, svd.")]
+    public string? Model { get; init; }
 
     [Description("Answer unknown users or movies with the model's baseline fallback instead of 404.")]
     public bool AllowFallback { get; init; }
@@ -22,20 +23,21 @@ public sealed record PredictRequest
 public sealed record PredictPair
 {
     [Description("MovieLens user id.")]
-    public int UserId { get; init; }
+    public required int UserId { get; init; }
 
     [Description("MovieLens movie id.")]
-    public int MovieId { get; init; }
+    public required int MovieId { get; init; }
 }
 
 [Description("Many ratings to predict with one model.")]
 public sealed record PredictBatchRequest
 {
-    [Description("The pairs, 1 to 1000.")]
-    public IReadOnlyList<PredictPair> Pairs { get; init; } = [];
+    [Description("The pairs, 1 to 1000; none of them null.")]
+    [Length(1, Apis.PredictionApi.MaxBatch)]
+    public required IReadOnlyList<PredictPair> Pairs { get; init; }
 
-    [Description("Model name (see GET /models).")]
-    public string Model { get; init; } = "svd";
+    [Description("Model name (see GET /models); null or absent means the default model, svd.")]
+    public string? Model { get; init; }
 
     [Description("Answer unknown users or movies with the model's baseline fallback instead of 404.")]
     public bool AllowFallback { get; init; }

@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
 
 namespace MovieRec.Api.Contracts;
 
@@ -25,23 +26,26 @@ public sealed record RecommendationResponse(
 public sealed record VisitorRating
 {
     [Description("MovieLens movie id.")]
-    public int MovieId { get; init; }
+    public required int MovieId { get; init; }
 
-    [Description("Rating on the dataset's scale (0.5 to 5 for ml-latest-small).")]
-    public float Rating { get; init; }
+    [Description("Rating on the served dataset's scale: 0.5 to 5 in steps of 0.5 for ml-latest-small, 1 to 5 for ml-100k.")]
+    [Range(0.5, 5)]
+    public required float Rating { get; init; }
 }
 
 [Description("Recommendations for a visitor who is not in the data, from the ratings they give now.")]
 public sealed record VisitorRecommendationRequest
 {
-    [Description("The visitor's ratings; empty gives the most popular movies.")]
-    public IReadOnlyList<VisitorRating> Ratings { get; init; } = [];
+    [Description("The visitor's ratings, at most 1000 (none of them null); empty, null or absent gives the most popular movies.")]
+    [MaxLength(Apis.RecommendationApi.MaxVisitorRatings)]
+    public IReadOnlyList<VisitorRating>? Ratings { get; init; }
 
     [Description("How many movies, 1 to 100.")]
+    [Range(1, Apis.ApiProblems.MaxN)]
     public int N { get; init; } = 10;
 
-    [Description("Model name; factorization models fold the visitor in, others fall back to popularity.")]
-    public string Model { get; init; } = "svd";
+    [Description("Model name; factorization models fold the visitor in, others fall back to popularity. Null or absent means the default model, svd.")]
+    public string? Model { get; init; }
 
     [Description("Only movies of this genre.")]
     public string? Genre { get; init; }

@@ -52,7 +52,10 @@ public static class HostingExtensions
         builder.Services.AddHealthChecks().AddCheck<BundleReadyCheck>("bundle", tags: ["ready"]);
 
         builder.Services.AddProblemDetails();
+        builder.Services.AddSingleton<IProblemDetailsWriter, ProblemDetailsFallbackWriter>();
         builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
+        // A client's malformed request is handled (400) and logged once by the request log at Information, not as an error.
+        builder.Services.Configure<ExceptionHandlerOptions>(o => o.SuppressDiagnosticsCallback = c => c.Exception is BadHttpRequestException);
         // Binding failures (malformed JSON, a query value that is not a number) throw, so the handler can name the field.
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
@@ -66,19 +69,31 @@ public static class HostingExtensions
         return builder;
     }
 
-    /// <summary>Error handling, request logging, the body limit and Swagger, in that order.</summary>
+    /// <summary>Request logging, error handling, the body limit and Swagger, in that order.</summary>
     public static WebApplication UseMovieRec(this WebApplication app)
     {
+        // Outermost, so the one request line sees the final status (a handled binding error is 400, not an exception
+        // and "responded 500"). Client errors are Information; only 5xx is Error, and the exception handler logs the
+        // stack trace of a real fault once.
+        // The host's own logger, not the static Log.Logger, which the last host built in this process owns.
+        Serilog.ILogger requestLogger = app.Services.GetRequiredService<Serilog.ILogger>();
+        app.UseSerilogRequestLogging(o =>
+        {
+            o.GetLevel = RequestLogLevel;
+            o.Logger = requestLogger;
+        });
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.UseSerilogRequestLogging(o => o.GetLevel = (context, _, error) =>
-            error is not null || context.Response.StatusCode >= 500 && !context.Request.Path.StartsWithSegments("/health")
-                ? Serilog.Events.LogEventLevel.Error
-                : context.Request.Path.StartsWithSegments("/health") ? Serilog.Events.LogEventLevel.Debug : Serilog.Events.LogEventLevel.Information);
         app.UseMiddleware<RequestBodyLimit>();
         app.UseMovieRecSwagger();
         return app;
     }
+
+    /// <summary>Level of the request line: health probes Debug, 5xx Error, everything else (client errors included) Information.</summary>
+    internal static Serilog.Events.LogEventLevel RequestLogLevel(HttpContext context, double elapsedMs, Exception? error) =>
+        context.Request.Path.StartsWithSegments("/health") ? Serilog.Events.LogEventLevel.Debug
+        : error is not null || context.Response.StatusCode >= 500 ? Serilog.Events.LogEventLevel.Error
+        : Serilog.Events.LogEventLevel.Information;
 
     /// <summary><c>/health/live</c> (the process answers) and <c>/health/ready</c> (a bundle is serving).</summary>
     public static IEndpointRouteBuilder MapMovieRecHealth(this IEndpointRouteBuilder app)

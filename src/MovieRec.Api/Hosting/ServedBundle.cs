@@ -67,11 +67,18 @@ public sealed class ServedBundle
     /// <summary>A movie is known when it is in the catalogue or has ratings.</summary>
     public bool IsKnownMovie(int movieId) => MoviesById.ContainsKey(movieId) || Ratings.Items.Contains(movieId);
 
-    /// <summary><see cref="IRecommenderModel.Recommend"/>, remembered while the cache has room.</summary>
+    /// <summary>Recommendation lists in the cache.</summary>
+    public int CachedLists => Volatile.Read(ref _cached);
+
+    /// <summary>
+    /// <see cref="IRecommenderModel.Recommend"/>, remembered while the cache has room. Only users in the training data
+    /// are remembered: unknown ids (allowFallback) are unbounded, and caching them would crowd out real users.
+    /// </summary>
     public IReadOnlyList<ScoredMovie> Recommend(IRecommenderModel model, int userId, int n, bool excludeRated, string? genre)
     {
+        bool cacheable = _cacheSize > 0 && IsKnownUser(userId);
         var key = new RecommendationKey(model.Name, userId, n, excludeRated, genre?.ToUpperInvariant());
-        if (_cacheSize > 0 && _cache.TryGetValue(key, out IReadOnlyList<ScoredMovie>? cached))
+        if (cacheable && _cache.TryGetValue(key, out IReadOnlyList<ScoredMovie>? cached))
         {
             return cached;
         }
@@ -80,7 +87,7 @@ public sealed class ServedBundle
         IReadOnlyList<ScoredMovie> result = model.Recommend(userId, n, excludeRated, filter);
 
         // A counter, not ConcurrentDictionary.Count, which takes every lock of the dictionary.
-        if (Volatile.Read(ref _cached) < _cacheSize && _cache.TryAdd(key, result))
+        if (cacheable && Volatile.Read(ref _cached) < _cacheSize && _cache.TryAdd(key, result))
         {
             Interlocked.Increment(ref _cached);
         }
