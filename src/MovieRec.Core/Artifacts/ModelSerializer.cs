@@ -3,6 +3,7 @@ using MovieRec.Core.Data;
 using MovieRec.Core.Models;
 using MovieRec.Core.Models.Baselines;
 using MovieRec.Core.Models.Content;
+using MovieRec.Core.Models.Ease;
 using MovieRec.Core.Models.Factorization;
 using MovieRec.Core.Models.Hybrid;
 using MovieRec.Core.Models.Neighborhood;
@@ -32,6 +33,7 @@ public static class ModelSerializer
         [nameof(PopularityModel)] = (_, r, t, f) => PopularityModel.Read(r, t, f),
         [nameof(MatrixFactorizationModel)] = MatrixFactorizationModel.Read,
         [nameof(ImplicitFactorizationModel)] = (_, r, t, f) => ImplicitFactorizationModel.Read(r, t, f),
+        [nameof(EaseModel)] = (_, r, t, f) => EaseModel.Read(r, t, f),
         [nameof(KnnModel)] = KnnModel.Read,
         [nameof(ContentModel)] = (_, r, t, f) => ContentModel.Read(r, t, f),
         [nameof(HybridModel)] = HybridModel.Read,

@@ -1,5 +1,6 @@
 using MovieRec.Core.Models.Baselines;
 using MovieRec.Core.Models.Content;
+using MovieRec.Core.Models.Ease;
 using MovieRec.Core.Models.Factorization;
 using MovieRec.Core.Models.Hybrid;
 using MovieRec.Core.Models.Neighborhood;
@@ -26,6 +27,7 @@ public static class ModelCatalog
         new(SvdPlusPlusTrainer.ModelName, "SVD++: factorization with implicit feedback from what each user rated", c => new SvdPlusPlusTrainer(SvdPlusPlusTrainer.Defaults with { Seed = c.Seed })),
         new(AlsTrainer.ModelName, "biased matrix factorization by alternating least squares", c => new AlsTrainer(new AlsOptions { Seed = c.Seed })),
         new(ImplicitAlsTrainer.ModelName, "implicit-feedback ALS (Hu, Koren, Volinsky) for top-N ranking; baseline rating predictions", c => new ImplicitAlsTrainer(new ImplicitAlsOptions { Seed = c.Seed })),
+        new(EaseTrainer.ModelName, "EASE^R closed-form item-item model for top-N ranking (most-rated movies); baseline rating predictions", _ => new EaseTrainer()),
         new(UserKnnTrainer.ModelName, "user-based kNN: baseline rule, pearson-baseline, k 40 (Surprise KNNBaseline)", _ => new UserKnnTrainer()),
         new(ItemKnnTrainer.ModelName, "item-based kNN: baseline rule, pearson-baseline, k 40 (Surprise KNNBaseline)", _ => new ItemKnnTrainer()),
         KnnVariant(false, KnnPrediction.Basic, KnnSimilarity.Msd, "basic", "KNNBasic"),

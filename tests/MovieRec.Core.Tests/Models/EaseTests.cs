@@ -1,0 +1,151 @@
+using MovieRec.Core.Data;
+using MovieRec.Core.Evaluation;
+using MovieRec.Core.Models;
+using MovieRec.Core.Models.Baselines;
+using MovieRec.Core.Models.Ease;
+using MovieRec.Core.Numerics;
+
+namespace MovieRec.Core.Tests.Models;
+
+public sealed class EaseContractTests : RecommenderContractTests<EaseTrainer>
+{
+    // Fewer selected movies than the catalogue, so the unselected path is part of every contract check.
+    protected override EaseTrainer CreateTrainer(int seed) => new(new EaseOptions { Lambda = 10, MaxItems = 40 });
+}
+
+public sealed class EaseTests
+{
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(50, 1)]
+    [InlineData(97, 2)]
+    [InlineData(230, 2)]
+    public void The_blocked_inverse_times_the_matrix_is_the_identity(int n, int threads)
+    {
+        var random = new Random(n);
+        double[] x = new double[n * (n + 3)];
+        for (int e = 0; e < x.Length; e++)
+        {
+            x[e] = random.NextDouble() - 0.5;
+        }
+
+        // A = X X^T + I is symmetric positive definite.
+        double[] a = new double[n * n];
+        for (int r = 0; r < n; r++)
+        {
+            for (int c = 0; c < n; c++)
+            {
+                double s = r == c ? 1 : 0;
+                for (int k = 0; k < n + 3; k++)
+                {
+                    s += x[(r * (n + 3)) + k] * x[(c * (n + 3)) + k];
+                }
+
+                a[(r * n) + c] = s;
+            }
+        }
+
+        double[] inverse = (double[])a.Clone();
+        Assert.True(SymmetricInverse.Invert(inverse, n, threads));
+
+        double worst = 0;
+        for (int r = 0; r < n; r++)
+        {
+            for (int c = 0; c < n; c++)
+            {
+                double s = 0;
+                for (int k = 0; k < n; k++)
+                {
+                    s += a[(r * n) + k] * inverse[(k * n) + c];
+                }
+
+                worst = Math.Max(worst, Math.Abs(s - (r == c ? 1 : 0)));
+                Assert.Equal(inverse[(r * n) + c], inverse[(c * n) + r]);
+            }
+        }
+
+        Assert.True(worst < 1e-9, $"max |A A^-1 - I| = {worst}");
+    }
+
+    [Fact]
+    public void A_matrix_that_is_not_positive_definite_is_refused()
+    {
+        double[] a = [1, 2, 2, 1];
+
+        Assert.False(SymmetricInverse.Invert(a, 2));
+    }
+
+    [Fact]
+    public void The_inverse_does_not_depend_on_the_thread_count()
+    {
+        int n = 150;
+        var random = new Random(3);
+        double[] a = new double[n * n];
+        for (int r = 0; r < n; r++)
+        {
+            for (int c = 0; c <= r; c++)
+            {
+                a[(r * n) + c] = a[(c * n) + r] = r == c ? n : random.NextDouble();
+            }
+        }
+
+        double[] one = (double[])a.Clone(), two = (double[])a.Clone();
+        SymmetricInverse.Invert(one, n, 1);
+        SymmetricInverse.Invert(two, n, 2);
+
+        Assert.Equal(one, two);
+    }
+
+    [Fact]
+    public void Ease_ranks_better_than_popularity_when_what_users_watch_has_structure()
+    {
+        // Three audiences, each mostly watching its own third of the catalogue; popularity cannot tell them apart.
+        var random = new Random(5);
+        var ratings = new List<Rating>();
+        for (int u = 0; u < 150; u++)
+        {
+            for (int m = 0; m < 60; m++)
+            {
+                double p = (m % 3) == (u % 3) ? 0.5 : 0.08 + (0.1 * m / 60);
+                if (random.NextDouble() < p)
+                {
+                    ratings.Add(new Rating(u + 1, Fixtures.MovieId(m), 4f + (float)random.Next(2), u * 100 + m));
+                }
+            }
+        }
+
+        IReadOnlyList<DataSplit> folds = Splitters.KFold([.. ratings], 3, seed: 2);
+
+        IReadOnlyList<ModelEvaluation> r = CrossValidator.Evaluate([new PopularityTrainer(), new EaseTrainer(new EaseOptions { Lambda = 20 })], folds,
+            new EvaluationOptions { K = 5, RelevanceThreshold = 4f });
+
+        Assert.True(r[1].NdcgAtK > r[0].NdcgAtK + 0.1, $"ease {r[1].NdcgAtK:0.0000} vs popular {r[0].NdcgAtK:0.0000}");
+    }
+
+    [Fact]
+    public void Movies_outside_the_selection_rank_below_every_selected_movie_and_have_no_neighbours()
+    {
+        RatingMatrix m = RatingMatrix.Build(Fixtures.SyntheticRatings(60, 50, seed: 9));
+        var model = (EaseModel)new EaseTrainer(new EaseOptions { Lambda = 10, MaxItems = 20 }).Fit(m, new TrainingOptions { Threads = 1 });
+        int[] byCount = [.. Enumerable.Range(0, m.ItemCount).OrderByDescending(m.ItemRatingCount).ThenBy(i => i)];
+        HashSet<int> selected = [.. byCount[..20]];
+
+        Assert.Equal(20, model.SelectedCount);
+        float[] scores = new float[m.ItemCount];
+        model.Score(0, scores);
+        float lowestSelected = selected.Min(i => scores[i]);
+        Assert.All(Enumerable.Range(0, m.ItemCount).Where(i => !selected.Contains(i)), i => Assert.True(scores[i] < lowestSelected));
+        Assert.Empty(model.Similar(m.Items.RawId(byCount[^1]), 5));
+        IReadOnlyList<ScoredMovie> similar = model.Similar(m.Items.RawId(byCount[0]), 5);
+        Assert.Equal(5, similar.Count);
+        Assert.All(similar, s => Assert.Contains(m.Items.IndexOf(s.MovieId), selected));
+    }
+
+    [Fact]
+    public void Options_are_validated()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new EaseTrainer(new EaseOptions { Lambda = 0 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new EaseTrainer(new EaseOptions { MaxItems = 0 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new EaseTrainer(new EaseOptions { MinItemRatings = -1 }));
+    }
+}
