@@ -17,6 +17,7 @@ internal static class CliApp
             DataCommands.Create(console),
             EvaluateCommand.Create(console),
             TrainCommand.Create(console),
+            AbTestCommand.Create(console),
             ModelsCommand(console),
         };
         return root.Parse(args).Invoke();

@@ -1,0 +1,104 @@
+using System.Text.Json;
+using MovieRec.Cli;
+using Spectre.Console;
+
+namespace MovieRec.Core.Tests.Cli;
+
+public sealed class AbTestCliTests : IDisposable
+{
+    private readonly TempFolder _dir = new();
+    private readonly StringWriter _out = new();
+    private readonly IAnsiConsole _console;
+
+    public AbTestCliTests()
+    {
+        _console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(_out),
+            Ansi = AnsiSupport.No,
+            Interactive = InteractionSupport.No,
+        });
+        _console.Profile.Width = 200;
+    }
+
+    public void Dispose()
+    {
+        _dir.Dispose();
+        _out.Dispose();
+    }
+
+    [Fact]
+    public void Simulate_prints_and_writes_the_seeds_fields()
+    {
+        string folder = Fixtures.WriteCsvDataset(_dir, Fixtures.SyntheticRatings(60, 60));
+        string json = Path.Combine(_dir.Path, "r.json");
+
+        int code = CliApp.Run(["abtest", "simulate", folder, "--a", "popular", "--b", "baseline", "--users", "60", "--k", "5", "--json", json], _console);
+
+        Assert.Equal(0, code);
+        string text = _out.ToString();
+        Assert.Contains("CTR A", text, StringComparison.Ordinal);
+        Assert.Contains("CTR B", text, StringComparison.Ordinal);
+        Assert.Contains("lift", text, StringComparison.Ordinal);
+        Assert.Contains("p-value", text, StringComparison.Ordinal);
+        Assert.Contains("winner:", text, StringComparison.Ordinal);
+        using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(json));
+        JsonElement result = doc.RootElement.GetProperty("result");
+        foreach (string field in new[] { "ctrA", "ctrB", "lift", "pValue", "winner", "decision", "sequentialPValue", "ctrALow", "ctrBHigh" })
+        {
+            Assert.True(result.TryGetProperty(field, out _), $"missing {field}");
+        }
+
+        Assert.Equal(60, result.GetProperty("usersA").GetInt64() + result.GetProperty("usersB").GetInt64());
+    }
+
+    [Fact]
+    public void Simulate_interleave_prints_the_preference_share()
+    {
+        string folder = Fixtures.WriteCsvDataset(_dir, Fixtures.SyntheticRatings(60, 60));
+
+        int code = CliApp.Run(["abtest", "simulate", folder, "--a", "popular", "--b", "baseline", "--users", "60", "--k", "5", "--mode", "interleave"], _console);
+
+        Assert.Equal(0, code);
+        Assert.Contains("preference for B", _out.ToString(), StringComparison.Ordinal);
+        Assert.Contains("exact binomial test", _out.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Simulate_repeat_reports_both_modes()
+    {
+        string folder = Fixtures.WriteCsvDataset(_dir, Fixtures.SyntheticRatings(60, 60));
+        string json = Path.Combine(_dir.Path, "aa.json");
+
+        int code = CliApp.Run(["abtest", "simulate", folder, "--a", "popular", "--b", "popular", "--users", "60", "--repeat", "20", "--json", json], _console);
+
+        Assert.Equal(0, code);
+        Assert.Contains("false-positive rate", _out.ToString(), StringComparison.Ordinal);
+        using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(json));
+        Assert.Equal(20, doc.RootElement.GetProperty("ab").GetProperty("runs").GetInt32());
+        Assert.InRange(doc.RootElement.GetProperty("interleave").GetProperty("sequentialRejectionRate").GetDouble(), 0, 1);
+    }
+
+    [Theory]
+    [InlineData("--mode", "abc", "Unknown --mode 'abc'")]
+    [InlineData("--k", "0", "--k must be at least 1")]
+    [InlineData("--users", "1", "--users must be at least 2")]
+    [InlineData("--a", "nope", "Unknown model 'nope'")]
+    public void Simulate_rejects_bad_options_with_a_clear_message(string option, string value, string message)
+    {
+        string folder = Fixtures.WriteCsvDataset(_dir, Fixtures.SyntheticRatings(20, 30));
+        var args = new List<string> { "abtest", "simulate", folder, "--a", "popular", "--b", "baseline" };
+        int at = args.IndexOf(option);
+        if (at >= 0)
+        {
+            args[at + 1] = value;
+        }
+        else
+        {
+            args.AddRange([option, value]);
+        }
+
+        Assert.Equal(1, CliApp.Run([.. args], _console));
+        Assert.Contains(message, _out.ToString(), StringComparison.Ordinal);
+    }
+}
