@@ -7,6 +7,7 @@ using MovieRec.Core.Data;
 using MovieRec.Core.Evaluation;
 using MovieRec.Core.Experiments;
 using MovieRec.Core.Models;
+using MovieRec.Reports;
 using Spectre.Console;
 
 namespace MovieRec.Cli;
@@ -27,11 +28,12 @@ internal static class AbTestCommand
         var seed = new Option<int>("--seed") { Description = "Seed of the user draw, assignment salt and interleaving (and of the models)", DefaultValueFactory = _ => 42 };
         var mode = new Option<string>("--mode") { Description = "ab (split users between the variants) or interleave (team-draft interleaving)", DefaultValueFactory = _ => "ab" };
         var json = new Option<string?>("--json") { Description = "Write the results to this JSON file" };
+        var plot = new Option<string?>("--plot") { Description = "Write a bar chart of CTR A and CTR B with their 95% intervals as error bars to this PNG (or .svg) file" };
         var repeat = new Option<int>("--repeat") { Description = "Run N seeds (seed, seed+1, ...) in both modes and report rejection rates and users needed", DefaultValueFactory = _ => 0 };
 
         var simulate = new Command("simulate", "Simulate an A/B or interleaving test of two models on held-out ratings: CTRs, lift, p-values, winner.")
         {
-            folder, modelA, modelB, users, k, seed, mode, json, repeat,
+            folder, modelA, modelB, users, k, seed, mode, json, plot, repeat,
         };
         simulate.SetAction(parse => CliApp.Guard(console, () =>
         {
@@ -78,6 +80,11 @@ internal static class AbTestCommand
                 SimulationResult result = AbTestSimulator.Run(population, options);
                 PrintResult(console, result, population.UserIds.Count);
                 report = new { dataset = path, population = population.UserIds.Count, result };
+                if (parse.GetValue(plot) is string plotPath)
+                {
+                    ExperimentCharts.Simulation(result).Save(plotPath);
+                    console.MarkupLineInterpolated($"Wrote {plotPath}");
+                }
             }
 
             if (parse.GetValue(json) is string jsonPath)

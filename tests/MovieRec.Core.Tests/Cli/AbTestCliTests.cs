@@ -32,8 +32,9 @@ public sealed class AbTestCliTests : IDisposable
     {
         string folder = Fixtures.WriteCsvDataset(_dir, Fixtures.SyntheticRatings(60, 60));
         string json = Path.Combine(_dir.Path, "r.json");
+        string png = Path.Combine(_dir.Path, "r.png");
 
-        int code = CliApp.Run(["abtest", "simulate", folder, "--a", "popular", "--b", "baseline", "--users", "60", "--k", "5", "--json", json], _console);
+        int code = CliApp.Run(["abtest", "simulate", folder, "--a", "popular", "--b", "baseline", "--users", "60", "--k", "5", "--json", json, "--plot", png], _console);
 
         Assert.Equal(0, code);
         string text = _out.ToString();
@@ -50,6 +51,19 @@ public sealed class AbTestCliTests : IDisposable
         }
 
         Assert.Equal(60, result.GetProperty("usersA").GetInt64() + result.GetProperty("usersB").GetInt64());
+        byte[] image = File.ReadAllBytes(png);
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, image[..4]);
+    }
+
+    [Fact]
+    public void Simulate_plot_with_an_unknown_extension_is_a_clear_error()
+    {
+        string folder = Fixtures.WriteCsvDataset(_dir, Fixtures.SyntheticRatings(30, 30));
+
+        int code = CliApp.Run(["abtest", "simulate", folder, "--a", "popular", "--b", "baseline", "--users", "30", "--plot", Path.Combine(_dir.Path, "r.jpg")], _console);
+
+        Assert.Equal(1, code);
+        Assert.Contains("saved as .png or .svg", _out.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
