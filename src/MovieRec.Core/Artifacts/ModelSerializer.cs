@@ -7,6 +7,7 @@ using MovieRec.Core.Models.Ease;
 using MovieRec.Core.Models.Factorization;
 using MovieRec.Core.Models.Hybrid;
 using MovieRec.Core.Models.Neighborhood;
+using MovieRec.Core.Models.Neural;
 
 namespace MovieRec.Core.Artifacts;
 
@@ -34,6 +35,8 @@ public static class ModelSerializer
         [nameof(MatrixFactorizationModel)] = MatrixFactorizationModel.Read,
         [nameof(ImplicitFactorizationModel)] = (_, r, t, f) => ImplicitFactorizationModel.Read(r, t, f),
         [nameof(EaseModel)] = (_, r, t, f) => EaseModel.Read(r, t, f),
+        [nameof(AutoRecModel)] = (_, r, t, f) => AutoRecModel.Read(r, t, f),
+        [nameof(DeepMfModel)] = DeepMfModel.Read,
         [nameof(KnnModel)] = KnnModel.Read,
         [nameof(ContentModel)] = (_, r, t, f) => ContentModel.Read(r, t, f),
         [nameof(HybridModel)] = HybridModel.Read,

@@ -4,6 +4,7 @@ using MovieRec.Core.Models.Ease;
 using MovieRec.Core.Models.Factorization;
 using MovieRec.Core.Models.Hybrid;
 using MovieRec.Core.Models.Neighborhood;
+using MovieRec.Core.Models.Neural;
 
 namespace MovieRec.Core.Models;
 
@@ -28,6 +29,9 @@ public static class ModelCatalog
         new(AlsTrainer.ModelName, "biased matrix factorization by alternating least squares", c => new AlsTrainer(new AlsOptions { Seed = c.Seed })),
         new(ImplicitAlsTrainer.ModelName, "implicit-feedback ALS (Hu, Koren, Volinsky) for top-N ranking; baseline rating predictions", c => new ImplicitAlsTrainer(new ImplicitAlsOptions { Seed = c.Seed })),
         new(EaseTrainer.ModelName, "EASE^R closed-form item-item model for top-N ranking (most-rated movies); baseline rating predictions", _ => new EaseTrainer()),
+        new(AutoRecTrainer.ModelName, "item-based AutoRec: each movie's baseline residuals through a 100-unit sigmoid autoencoder, loss on observed ratings (Adam, early stopping)", c => new AutoRecTrainer(new AutoRecOptions { Seed = c.Seed })),
+        new(DeepMfTrainer.DeepName, "deep MF: user and movie embeddings through dense layers with batch normalization, ReLU and dropout, plus biases and p_u . q_i (early stopping)", c => new DeepMfTrainer(new DeepMfOptions { Seed = c.Seed })),
+        new(DeepMfTrainer.ResidualName, "deep MF with residual connections between its three dense layers", c => new DeepMfTrainer(new DeepMfOptions { Seed = c.Seed, Residual = true, Depth = 3 })),
         new(UserKnnTrainer.ModelName, "user-based kNN: baseline rule, pearson-baseline, k 40 (Surprise KNNBaseline)", _ => new UserKnnTrainer()),
         new(ItemKnnTrainer.ModelName, "item-based kNN: baseline rule, pearson-baseline, k 40 (Surprise KNNBaseline)", _ => new ItemKnnTrainer()),
         KnnVariant(false, KnnPrediction.Basic, KnnSimilarity.Msd, "basic", "KNNBasic"),

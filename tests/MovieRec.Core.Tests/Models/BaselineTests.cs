@@ -59,7 +59,7 @@ public sealed class BaselineTests
     public void The_catalog_names_every_model_and_refuses_unknown_names()
     {
         Assert.Equal(
-            ["mean", "baseline", "baseline-sgd", "popular", "svd", "svd-surprise", "svdpp", "als", "implicit-als", "ease", "user-knn", "item-knn",
+            ["mean", "baseline", "baseline-sgd", "popular", "svd", "svd-surprise", "svdpp", "als", "implicit-als", "ease", "autorec", "deep-mf", "residual-mf", "user-knn", "item-knn",
                 "user-knn-basic", "user-knn-cosine", "user-knn-means", "user-knn-zscore", "item-knn-basic", "item-knn-means", "item-knn-zscore", "content", "hybrid", "hybrid-fasttree"],
             ModelCatalog.Names);
         Assert.Equal("baseline-sgd", ModelCatalog.Create("Baseline-SGD").Name);

@@ -1,0 +1,204 @@
+using System.Numerics.Tensors;
+using MovieRec.Core.Data;
+using MovieRec.Core.Evaluation;
+using MovieRec.Core.Models;
+using MovieRec.Core.Models.Neural;
+
+namespace MovieRec.Core.Tests.Models;
+
+public sealed class AutoRecContractTests : RecommenderContractTests<AutoRecTrainer>
+{
+    protected override AutoRecTrainer CreateTrainer(int seed) => new(new AutoRecOptions { Seed = seed, Hidden = 16, Epochs = 15, BatchSize = 8 });
+}
+
+public sealed class DeepMfContractTests : RecommenderContractTests<DeepMfTrainer>
+{
+    protected override DeepMfTrainer CreateTrainer(int seed) => new(new DeepMfOptions { Seed = seed, Factors = 8, Width = 16, Epochs = 8, BatchSize = 64 });
+}
+
+public sealed class ResidualMfContractTests : RecommenderContractTests<DeepMfTrainer>
+{
+    protected override DeepMfTrainer CreateTrainer(int seed) => new(new DeepMfOptions { Seed = seed, Factors = 8, Width = 16, Depth = 3, Residual = true, Epochs = 8, BatchSize = 64 });
+}
+
+public sealed class NeuralTests
+{
+    private readonly Rating[] _ratings = Fixtures.SyntheticRatings(80, 60, seed: 11);
+
+    [Fact]
+    public void AutoRec_gradients_match_finite_differences()
+    {
+        RatingMatrix m = RatingMatrix.Build(Fixtures.SyntheticRatings(12, 6, seed: 3));
+        var random = new Random(1);
+        ItemColumns fit = ItemColumns.Split(m, BiasBaseline.Default(m), 0, random).Fit;
+        var net = new AutoRecNetwork(m.UserCount, 4);
+        net.Initialize(random);
+        for (int n = 0; n < net.B.Length; n++)
+        {
+            net.B[n] = 0.1f * n;
+        }
+
+        for (int i = 0; i < m.ItemCount; i++)
+        {
+            var g = new AutoRecNetwork(m.UserCount, 4);
+            float[] h = new float[4], dh = new float[4];
+            net.Backward(fit, i, g, h, dh);
+            double Loss() => net.Backward(fit, i, new AutoRecNetwork(m.UserCount, 4), h, dh) / 2;
+
+            AssertGradient(net.V, g.V, Loss);
+            AssertGradient(net.W, g.W, Loss);
+            AssertGradient(net.B, g.B, Loss);
+            AssertGradient(net.C, g.C, Loss);
+        }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Deep_mf_gradients_through_batch_norm_and_the_skips_match_finite_differences(bool residual)
+    {
+        RatingMatrix m = RatingMatrix.Build(Fixtures.SyntheticRatings(10, 8, seed: 4));
+        var random = new Random(2);
+        var net = new DeepMfNetwork(m.UserCount, m.ItemCount, 3, 5, 3, residual, (float)m.GlobalMean);
+        net.Initialize(random);
+        for (int n = 0; n < net.Dense.Length; n++)
+        {
+            net.Dense[n] += (float)(random.NextDouble() - 0.5) * 0.2f;
+        }
+
+        // Embeddings of a trained size: at their tiny initial scale batch normalization divides by a near-zero spread,
+        // and the loss curves too sharply for difference quotients.
+        TensorPrimitives.Multiply(net.UserEmbedding, 20f, net.UserEmbedding);
+        TensorPrimitives.Multiply(net.ItemEmbedding, 20f, net.ItemEmbedding);
+
+        var batch = new DeepMfBatch(net, 12);
+        for (int b = 0; b < 12; b++)
+        {
+            batch.Users[b] = b % m.UserCount;
+            batch.Items[b] = (b * 3) % m.ItemCount;
+            batch.Targets[b] = 1 + (b % 5);
+        }
+
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = 1 };
+        var grad = new DeepMfGradient(net);
+        batch.TrainStep(12, grad, random, 0, 0, parallel);
+        double Loss() => batch.TrainStep(12, new DeepMfGradient(net), random, 0, 0, parallel) / (2 * 12);
+
+        // Layer 0's weight gradients pass back through every later layer and skip, so the dense check covers the skips.
+        AssertGradient(net.Dense, grad.Dense, Loss);
+        AssertGradient(net.UserBias, grad.UserBias, Loss);
+        AssertGradient(net.UserEmbedding, grad.UserEmbedding, Loss);
+        AssertGradient(net.ItemEmbedding, grad.ItemEmbedding, Loss);
+    }
+
+    [Theory]
+    [InlineData("autorec")]
+    [InlineData("deep-mf")]
+    [InlineData("residual-mf")]
+    public void Each_epoch_reports_train_and_validation_rmse_and_the_network_beats_the_global_mean(string name)
+    {
+        IReadOnlyList<DataSplit> folds = Splitters.KFold(_ratings, 3, seed: 2);
+        var reports = new List<TrainingProgress>();
+        var training = new TrainingOptions { Threads = 1, Progress = new SyncProgress(reports.Add) };
+
+        IReadOnlyList<ModelEvaluation> r = CrossValidator.Evaluate([ModelCatalog.Create("mean"), Small(name)], folds,
+            new EvaluationOptions { Ranking = false, Training = training });
+
+        Assert.True(r[1].Rmse < r[0].Rmse - 0.05, $"{name} {r[1].Rmse:0.0000} vs mean {r[0].Rmse:0.0000}");
+        Assert.NotEmpty(reports);
+        Assert.All(reports, p => Assert.Equal(name, p.Model));
+        Assert.All(reports, p => Assert.NotNull(p.TrainLoss));
+        Assert.All(reports, p => Assert.NotNull(p.ValidationRmse));
+    }
+
+    [Fact]
+    public void Early_stopping_ends_an_overfitting_run_and_keeps_the_best_epoch()
+    {
+        RatingMatrix m = RatingMatrix.Build(_ratings);
+        var reports = new List<TrainingProgress>();
+        var trainer = new AutoRecTrainer(new AutoRecOptions { Hidden = 64, Regularization = 0, LearningRate = 0.01, Epochs = 300, BatchSize = 4, ValidationFraction = 0.2, EarlyStoppingPatience = 3 });
+
+        IRecommenderModel model = trainer.Fit(m, new TrainingOptions { Threads = 1, Progress = new SyncProgress(reports.Add) });
+
+        Assert.InRange(reports.Count, 4, 299);
+        double best = reports.Min(p => p.ValidationRmse!.Value);
+        Assert.True(reports[^1].ValidationRmse > best);
+        Assert.NotNull(model);
+    }
+
+    [Theory]
+    [InlineData("autorec", 2)]
+    [InlineData("deep-mf", 2)]
+    public void Same_seed_and_thread_count_give_the_same_model(string name, int threads)
+    {
+        RatingMatrix m = RatingMatrix.Build(_ratings);
+        IRecommenderModel a = Small(name).Fit(m, new TrainingOptions { Threads = threads });
+        IRecommenderModel b = Small(name).Fit(m, new TrainingOptions { Threads = threads });
+
+        for (int u = 0; u < m.UserCount; u += 7)
+        {
+            for (int i = 0; i < m.ItemCount; i++)
+            {
+                Assert.Equal(a.Estimate(u, i), b.Estimate(u, i));
+            }
+        }
+    }
+
+    [Fact]
+    public void Deep_mf_gives_the_same_model_on_one_thread_and_on_two()
+    {
+        RatingMatrix m = RatingMatrix.Build(_ratings);
+        IRecommenderModel one = Small("deep-mf").Fit(m, new TrainingOptions { Threads = 1 });
+        IRecommenderModel two = Small("deep-mf").Fit(m, new TrainingOptions { Threads = 2 });
+
+        Assert.Equal(one.Estimate(3, 4), two.Estimate(3, 4));
+        Assert.Equal(one.Estimate(10, 20), two.Estimate(10, 20));
+    }
+
+    [Fact]
+    public void Options_are_validated()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new AutoRecTrainer(new AutoRecOptions { Hidden = 0 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new AutoRecTrainer(new AutoRecOptions { ValidationFraction = 1 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new DeepMfTrainer(new DeepMfOptions { Dropout = 1 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new DeepMfTrainer(new DeepMfOptions { Depth = 0 }));
+        Assert.Equal("residual-mf", new DeepMfTrainer(new DeepMfOptions { Residual = true }).Name);
+    }
+
+    private static IRecommenderTrainer Small(string name) => name switch
+    {
+        "autorec" => new AutoRecTrainer(new AutoRecOptions { Hidden = 32, Epochs = 40, BatchSize = 8, ValidationFraction = 0.1 }),
+        "deep-mf" => new DeepMfTrainer(new DeepMfOptions { Factors = 8, Width = 16, Epochs = 30, BatchSize = 64, ValidationFraction = 0.1 }),
+        _ => new DeepMfTrainer(new DeepMfOptions { Factors = 8, Width = 16, Depth = 3, Residual = true, Epochs = 30, BatchSize = 64, ValidationFraction = 0.1 }),
+    };
+
+    /// <summary>
+    /// Central differences at three step sizes; a parameter passes when one agrees, since a step can carry a ReLU
+    /// across its kink (the analytic gradient is then right and the difference quotient is not).
+    /// </summary>
+    private static void AssertGradient(float[] parameters, float[] analytic, Func<double> loss)
+    {
+        for (int n = 0; n < parameters.Length; n++)
+        {
+            float keep = parameters[n];
+            var numerics = new List<double>();
+            foreach (float step in (float[])[1e-3f, 5e-4f, 2e-3f])
+            {
+                parameters[n] = keep + step;
+                double up = loss();
+                parameters[n] = keep - step;
+                double down = loss();
+                parameters[n] = keep;
+                numerics.Add((up - down) / (2 * step));
+            }
+
+            Assert.True(numerics.Any(numeric => Math.Abs(numeric - analytic[n]) <= 1e-3 + (0.05 * Math.Abs(numeric))),
+                $"parameter {n}: analytic {analytic[n]}, numeric {string.Join(", ", numerics)}");
+        }
+    }
+
+    private sealed class SyncProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => report(value);
+    }
+}
