@@ -18,15 +18,17 @@ RUN apt-get update && apt-get install -y --no-install-recommends curl fonts-deja
 WORKDIR /app
 COPY --from=build /app/api ./
 COPY --from=build /app/cli ./cli/
-# /data holds MovieLens folders, /models the bundles; both are volumes owned by the non-root user.
-RUN mkdir -p /data /models && chown -R app:app /data /models
+# /data holds MovieLens folders, /models the bundles, /state the service's own state (the SQLite feedback file);
+# all volumes owned by the non-root user.
+RUN mkdir -p /data /models /state && chown -R app:app /data /models /state
 ENV ASPNETCORE_URLS=http://+:8080 \
     MOVIEREC_MODELS=/models \
     MOVIEREC_DATA=/data/ml-latest-small \
+    MOVIEREC_STATE=/state \
     DOTNET_CLI_TELEMETRY_OPTOUT=1
 USER app
 EXPOSE 8080
-VOLUME ["/data", "/models"]
+VOLUME ["/data", "/models", "/state"]
 HEALTHCHECK --interval=10s --timeout=3s --start-period=120s --retries=3 \
   CMD curl -fsS http://localhost:8080/health/ready || exit 1
 ENTRYPOINT ["dotnet", "MovieRec.Api.dll"]
