@@ -1,6 +1,9 @@
 using System.CommandLine;
 using MovieRec.Core.Artifacts;
 using MovieRec.Core.Data;
+using MovieRec.Core.Feedback;
+using MovieRec.Core.Training;
+using MovieRec.Storage;
 using Spectre.Console;
 
 namespace MovieRec.Cli;
@@ -19,7 +22,11 @@ internal static class TrainCommand
         var keep = new Option<int>("--keep") { Description = "Bundles to keep, the new one included", DefaultValueFactory = _ => 3 };
         var seed = new Option<int>("--seed") { Description = "Seed of the models and the holdout", DefaultValueFactory = _ => 42 };
         var skipInvalid = new Option<bool>("--skip-invalid") { Description = "Skip malformed rows (and report them) instead of stopping" };
-        var command = new Command("train", "Train models on all ratings of a dataset and publish a model bundle.") { folder, models, output, eval, keep, seed, skipInvalid };
+        var feedback = new Option<string?>("--feedback")
+        {
+            Description = "Also train on the service's live ratings: a SQLite file (e.g. state/feedback.db) or a PostgreSQL connection (Host=...;Database=... or postgres://...)",
+        };
+        var command = new Command("train", "Train models on all ratings of a dataset and publish a model bundle.") { folder, models, output, eval, keep, seed, skipInvalid, feedback };
         command.SetAction(parse => CliApp.Guard(console, () =>
         {
             if (parse.GetValue(keep) < 1)
@@ -30,8 +37,16 @@ internal static class TrainCommand
             string path = CliApp.ResolveFolder(parse.GetValue(folder));
             MovieLensDataset dataset = MovieLensLoader.Load(path, new LoadOptions { SkipInvalid = parse.GetValue(skipInvalid) });
             DataCommands.PrintReport(console, dataset.Report);
-            string bundle = Train(dataset, ParseModels(parse.GetValue(models)!), parse.GetValue(output)!, parse.GetValue(eval),
-                parse.GetValue(keep), parse.GetValue(seed), line => console.MarkupLineInterpolated($"{line}"));
+            FeedbackWatermarkManifest? watermark = null;
+            if (parse.GetValue(feedback) is { Length: > 0 } connection)
+            {
+                (dataset, watermark) = WithFeedback(dataset, connection);
+                console.MarkupLineInterpolated(
+                    $"feedback: {watermark.LiveRatings:N0} live ratings and {watermark.DeletedRatings:N0} deletions up to change {watermark.LastSequence} ({watermark.Provider}); training on {dataset.Ratings.Length:N0} ratings");
+            }
+
+            string bundle = BundleTrainer.Train(dataset, ParseModels(parse.GetValue(models)!), parse.GetValue(output)!, parse.GetValue(eval),
+                parse.GetValue(keep), parse.GetValue(seed), line => console.MarkupLineInterpolated($"{line}"), feedback: watermark);
             console.MarkupLineInterpolated($"[green]ok:[/] published {bundle}");
             return 0;
         }));
@@ -39,6 +54,30 @@ internal static class TrainCommand
     }
 
     public static IReadOnlyList<string> ParseModels(string names) => BundleTrainer.ParseModels(names);
+
+    /// <summary>The dataset with the feedback store's live ratings applied, as the service's retrainer trains.</summary>
+    public static (MovieLensDataset Dataset, FeedbackWatermarkManifest Watermark) WithFeedback(MovieLensDataset dataset, string connection)
+    {
+        (string provider, string connectionString) = FeedbackStoreFactory.Detect(connection);
+        if (provider == FeedbackStoreFactory.Sqlite && !connectionString.Contains('=', StringComparison.Ordinal) && !File.Exists(connectionString))
+        {
+            throw new FileNotFoundException($"--feedback: the SQLite feedback file {Path.GetFullPath(connectionString)} does not exist.", connectionString);
+        }
+
+        try
+        {
+            return Task.Run(async () =>
+            {
+                await using IFeedbackStore store = await FeedbackStoreFactory.OpenAsync(provider, connectionString).ConfigureAwait(false);
+                IReadOnlyList<LiveRating> live = await store.GetChangesSinceAsync(0).ConfigureAwait(false);
+                return FeedbackTraining.WithLiveRatings(dataset, live, provider);
+            }).GetAwaiter().GetResult();
+        }
+        catch (System.Data.Common.DbException e)
+        {
+            throw new IOException($"--feedback: could not read the {provider} feedback store: {e.Message}", e);
+        }
+    }
 
     /// <summary>Fits each model on all ratings (and, with <paramref name="evaluate"/>, on a 90% split to measure it) and publishes the bundle.</summary>
     public static string Train(MovieLensDataset dataset, IReadOnlyList<string> names, string output, bool evaluate, int keep, int seed, Action<string> log) =>

@@ -61,7 +61,8 @@ public static partial class BundleStore
     /// removes staging folders left by interrupted publishes. Returns the bundle's folder.
     /// </summary>
     /// <exception cref="InvalidDataException">The written bundle did not load back; nothing was published.</exception>
-    public static string Publish(string root, MovieLensDataset dataset, RatingMatrix ratings, IReadOnlyList<TrainedModel> models, int keep = 3, Action<string>? log = null)
+    public static string Publish(string root, MovieLensDataset dataset, RatingMatrix ratings, IReadOnlyList<TrainedModel> models, int keep = 3, Action<string>? log = null,
+        Feedback.FeedbackWatermarkManifest? feedback = null)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentNullException.ThrowIfNull(models);
@@ -82,7 +83,7 @@ public static partial class BundleStore
             // Held while the folder is written; a staging folder whose lock nobody holds was left by a killed publish.
             using (new FileStream(Path.Combine(staging, StagingLockFile), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose))
             {
-                WriteBundle(staging, id, dataset, ratings, models);
+                WriteBundle(staging, id, dataset, ratings, models, feedback);
                 Verify(root, staging, dataset, models);
             }
 
@@ -321,7 +322,7 @@ public static partial class BundleStore
         return manifest;
     }
 
-    private static void WriteBundle(string staging, string id, MovieLensDataset dataset, RatingMatrix ratings, IReadOnlyList<TrainedModel> models)
+    private static void WriteBundle(string staging, string id, MovieLensDataset dataset, RatingMatrix ratings, IReadOnlyList<TrainedModel> models, Feedback.FeedbackWatermarkManifest? feedback)
     {
         var payloads = new List<PayloadManifest>
         {
@@ -350,7 +351,7 @@ public static partial class BundleStore
                 dataset.Ratings.Length, ratings.UserCount, dataset.Movies.Count),
             modelEntries,
             payloads,
-            models.Sum(m => m.FitSeconds));
+            models.Sum(m => m.FitSeconds)) { Feedback = feedback };
         WriteSynced(Path.Combine(staging, ManifestFile), s => JsonSerializer.Serialize(s, manifest, Json));
         WriteSynced(Path.Combine(staging, MarkerFile), s => s.Write(Encoding.UTF8.GetBytes(
             $"{id}\n{DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture)}\nWritten by MovieRec's bundle store: it may delete this folder when pruning old bundles.\n")));

@@ -9,7 +9,7 @@ namespace MovieRec.Core.Artifacts;
 public static class BundleTrainer
 {
     /// <summary>The models a bundle holds unless told otherwise.</summary>
-    public const string DefaultModels = "baseline,popular,svd,implicit-als,item-knn,content";
+    public const string DefaultModels = "baseline,popular,svd,implicit-als,item-knn,content,hybrid";
 
     /// <summary>Model names from a comma-separated list, or every model for "all".</summary>
     public static IReadOnlyList<string> ParseModels(string names) =>
@@ -19,7 +19,7 @@ public static class BundleTrainer
 
     /// <summary>Fits each model on all ratings (and, with <paramref name="evaluate"/>, on a 90% split to measure it) and publishes the bundle.</summary>
     public static string Train(MovieLensDataset dataset, IReadOnlyList<string> names, string output, bool evaluate, int keep, int seed,
-        Action<string> log, TrainingOptions? training = null)
+        Action<string> log, TrainingOptions? training = null, Feedback.FeedbackWatermarkManifest? feedback = null)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentNullException.ThrowIfNull(log);
@@ -47,6 +47,6 @@ public static class BundleTrainer
             trained.Add(new TrainedModel(model, trainer.GetType().GetProperty("Options")?.GetValue(trainer), seconds, metrics));
         }
 
-        return BundleStore.Publish(output, dataset, all, trained, keep, log);
+        return BundleStore.Publish(output, dataset, all, trained, keep, log, feedback);
     }
 }

@@ -24,7 +24,11 @@ public sealed record BundleManifest(
     DatasetManifest Dataset,
     IReadOnlyList<ModelManifest> Models,
     IReadOnlyList<PayloadManifest> Payloads,
-    double TrainingSeconds);
+    double TrainingSeconds)
+{
+    /// <summary>The live feedback the bundle was trained with (its watermark), or null for a bundle from the dataset alone.</summary>
+    public Feedback.FeedbackWatermarkManifest? Feedback { get; init; }
+}
 
 /// <summary>A trained model to put in a bundle, with how it was made.</summary>
 public sealed record TrainedModel(IRecommenderModel Model, object? Options, double FitSeconds, HoldoutMetrics? Holdout = null);

@@ -6,6 +6,32 @@ namespace MovieRec.Core.Numerics;
 /// </summary>
 public static class Cholesky
 {
+    /// <summary>Solves with a factor <paramref name="l"/> that <see cref="Solve"/> left in its matrix; the solution replaces <paramref name="b"/>.</summary>
+    public static void SolveFactored(ReadOnlySpan<double> l, Span<double> b, int n)
+    {
+        for (int i = 0; i < n; i++)
+        {
+            double s = b[i];
+            for (int k = 0; k < i; k++)
+            {
+                s -= l[(i * n) + k] * b[k];
+            }
+
+            b[i] = s / l[(i * n) + i];
+        }
+
+        for (int i = n - 1; i >= 0; i--)
+        {
+            double s = b[i];
+            for (int k = i + 1; k < n; k++)
+            {
+                s -= l[(k * n) + i] * b[k];
+            }
+
+            b[i] = s / l[(i * n) + i];
+        }
+    }
+
     /// <summary>
     /// Solves <paramref name="a"/> (n x n, row-major, only read below and on the diagonal; overwritten by its
     /// factor) times x = <paramref name="b"/>; the solution replaces <paramref name="b"/>.

@@ -131,6 +131,32 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task Train_with_feedback_learns_the_live_ratings_and_records_the_watermark()
+    {
+        string folder = Fixtures.WriteCsvDataset(_dir, Fixtures.SyntheticRatings());
+        string models = Path.Combine(_dir.Path, "models");
+        string feedback = Path.Combine(_dir.Path, "state", "feedback.db");
+        await using (MovieRec.Core.Feedback.IFeedbackStore store = await MovieRec.Storage.FeedbackStoreFactory.OpenAsync("sqlite", feedback))
+        {
+            await store.UpsertRatingsAsync([new(5000, Fixtures.MovieId(1), 4.5f, 1), new(5000, Fixtures.MovieId(2), 2f, 2)]);
+            await store.DeleteRatingAsync(1, Fixtures.MovieId(0), 3);
+        }
+
+        int code = CliApp.Run(["train", folder, "--model", "popular", "--out", models, "--feedback", feedback], _console);
+
+        Assert.Equal(0, code);
+        MovieRec.Core.Artifacts.ModelBundle bundle = MovieRec.Core.Artifacts.BundleStore.LoadCurrent(models);
+        Assert.Equal(("sqlite", 3L, 2, 1), (bundle.Manifest.Feedback!.Provider, bundle.Manifest.Feedback.LastSequence, bundle.Manifest.Feedback.LiveRatings,
+            bundle.Manifest.Feedback.DeletedRatings));
+        Assert.True(bundle.Ratings.Users.Contains(5000));
+        int u = bundle.Ratings.Users.IndexOf(1);
+        Assert.True(bundle.Ratings.ItemsOf(u).IndexOf(bundle.Ratings.Items.IndexOf(Fixtures.MovieId(0))) < 0);
+        Assert.Contains("2 live ratings", _out.ToString(), StringComparison.Ordinal);
+
+        Assert.Equal(1, CliApp.Run(["train", folder, "--model", "popular", "--out", models, "--feedback", Path.Combine(_dir.Path, "none.db")], _console));
+    }
+
+    [Fact]
     public void Evaluate_gives_the_content_model_the_catalogue_with_explicit_splits()
     {
         string folder = Fixtures.WriteCsvDataset(_dir, Fixtures.SyntheticRatings());

@@ -10,7 +10,7 @@ namespace MovieRec.Core.Models.Content;
 /// is the cosine of the movie with the user's profile (the sum of the vectors of the movies they rated, each weighted
 /// by the rating minus the user's mean).
 /// </summary>
-public sealed class ContentModel : RecommenderModel
+public sealed class ContentModel : RecommenderModel, IFoldIn, IExplainable
 {
     private readonly IdMap _catalogue;
     private readonly int[] _rowStart;
@@ -79,10 +79,57 @@ public sealed class ContentModel : RecommenderModel
         return [.. TopK.Select(scores, n).Where(c => scores[c] > 0).Select(c => new ScoredMovie(_catalogue.RawId(c), scores[c]))];
     }
 
-    public override void Score(int u, Span<float> scores)
+    public override void Score(int u, Span<float> scores) => ScoreFrom(Train.ItemsOf(u), Train.RatingsOf(u), scores);
+
+    /// <summary>The same profile score from a history: each movie's similarity to the rated ones, weighted by rating above the mean.</summary>
+    public void ScoreHistory(UserHistory history, Span<float> scores)
     {
-        ReadOnlySpan<int> items = Train.ItemsOf(u);
-        ReadOnlySpan<float> ratings = Train.RatingsOf(u);
+        ArgumentNullException.ThrowIfNull(history);
+        ScoreFrom(history.Items, history.Ratings, scores);
+    }
+
+    /// <summary>The score is a sum over the rated movies (weight times content similarity): each term is that movie's share.</summary>
+    public IReadOnlyList<Contribution> Explain(UserHistory history, int movieId, int max)
+    {
+        ArgumentNullException.ThrowIfNull(history);
+        int target = _catalogue.IndexOf(movieId);
+        if (target < 0 || history.Count == 0)
+        {
+            return [];
+        }
+
+        float[] weights = ProfileWeights(history.Ratings);
+        var terms = new Contribution[history.Count];
+        for (int p = 0; p < terms.Length; p++)
+        {
+            terms[p] = new Contribution(history.MovieId(p), weights[p] * Cosine(target, _catalogueOfItem[history.Items[p]]));
+        }
+
+        return [.. terms.Where(c => c.Weight > 0).OrderByDescending(c => c.Weight).Take(max)];
+    }
+
+    private static float[] ProfileWeights(ReadOnlySpan<float> ratings)
+    {
+        float mean = 0;
+        foreach (float r in ratings)
+        {
+            mean += r;
+        }
+
+        mean /= Math.Max(1, ratings.Length);
+        float[] weights = new float[ratings.Length];
+        for (int p = 0; p < weights.Length; p++)
+        {
+            // A user who gives every movie the same rating still has a profile: then all count alike.
+            float w = ratings[p] - mean;
+            weights[p] = w != 0 ? w : 1f;
+        }
+
+        return weights;
+    }
+
+    private void ScoreFrom(ReadOnlySpan<int> items, ReadOnlySpan<float> ratings, Span<float> scores)
+    {
         float mean = 0;
         foreach (float r in ratings)
         {

@@ -85,7 +85,8 @@ public sealed class ImplicitAlsTrainer(ImplicitAlsOptions? options = null) : IRe
             popularity[i] = train.ItemRatingCount(i);
         }
 
-        return new ImplicitFactorizationModel(train, BiasBaseline.Default(train), k, x, y, popularity);
+        return new ImplicitFactorizationModel(train, BiasBaseline.Default(train), k, x, y, popularity,
+            (float)Options.Alpha, (float)Options.Regularization, Options.WeightByRating);
     }
 
     /// <summary>Updates every row of <paramref name="solve"/> given the fixed <paramref name="fixedFactors"/>.</summary>
@@ -167,15 +168,22 @@ public sealed class ImplicitAlsTrainer(ImplicitAlsOptions? options = null) : IRe
 /// A ranking model from implicit feedback: <see cref="Score"/> is x_u . y_i. Its numbers are preferences, not
 /// ratings, so rating predictions come from the baseline, and users the model has not seen get popularity.
 /// </summary>
-public sealed class ImplicitFactorizationModel : RecommenderModel
+public sealed class ImplicitFactorizationModel : RecommenderModel, IFoldIn, IExplainable
 {
     private readonly float[] _userFactors;
     private readonly float[] _itemFactors;
     private readonly float[] _popularity;
 
-    internal ImplicitFactorizationModel(RatingMatrix train, BiasBaseline fallback, int factors, float[] userFactors, float[] itemFactors, float[] popularity)
+    private readonly Lazy<double[]> _gram;
+
+    internal ImplicitFactorizationModel(RatingMatrix train, BiasBaseline fallback, int factors, float[] userFactors, float[] itemFactors, float[] popularity,
+        float alpha, float regularization, bool weightByRating)
         : base(ImplicitAlsTrainer.ModelName, train, fallback)
     {
+        Alpha = alpha;
+        Regularization = regularization;
+        WeightByRating = weightByRating;
+        _gram = new Lazy<double[]>(ComputeGram);
         if (factors <= 0 || userFactors.Length != train.UserCount * factors || itemFactors.Length != train.ItemCount * factors || popularity.Length != train.ItemCount)
         {
             throw new InvalidDataException("The factor arrays do not match the training matrix.");
@@ -188,6 +196,136 @@ public sealed class ImplicitFactorizationModel : RecommenderModel
     }
 
     public int Factors { get; }
+
+    /// <summary>Confidence scale of the fit (c = 1 + alpha r), needed to solve for a new user as training did.</summary>
+    public float Alpha { get; }
+
+    public float Regularization { get; }
+
+    public bool WeightByRating { get; }
+
+    /// <summary>
+    /// The closed-form user solve of implicit ALS with the item factors fixed: x = (YᵀY + λI + Σ (c_i − 1) y_i y_iᵀ)⁻¹ Σ c_i y_i
+    /// over the history's movies, then x · y_j for every movie.
+    /// </summary>
+    public void ScoreHistory(UserHistory history, Span<float> scores)
+    {
+        ArgumentNullException.ThrowIfNull(history);
+        if (history.Count == 0)
+        {
+            ScoreUnknownUser(scores);
+            return;
+        }
+
+        int k = Factors;
+        double[] x = SolveUser(history, new double[k * k]);
+        float[] xf = new float[k];
+        for (int f = 0; f < k; f++)
+        {
+            xf[f] = (float)x[f];
+        }
+
+        for (int i = 0; i < scores.Length; i++)
+        {
+            scores[i] = TensorPrimitives.Dot(xf, _itemFactors.AsSpan(i * Factors, Factors));
+        }
+    }
+
+    /// <summary>
+    /// As the <c>implicit</c> library's <c>explain</c>: with A the user's system matrix, score_j = Σ_i c_i (A⁻¹ y_j) · y_i, so each
+    /// rated movie's term is its exact share of the fold-in score.
+    /// </summary>
+    public IReadOnlyList<Contribution> Explain(UserHistory history, int movieId, int max)
+    {
+        ArgumentNullException.ThrowIfNull(history);
+        int j = Train.Items.IndexOf(movieId);
+        if (j < 0 || history.Count == 0)
+        {
+            return [];
+        }
+
+        int k = Factors;
+        double[] factor = new double[k * k];
+        SolveUser(history, factor);
+        double[] w = new double[k];
+        ReadOnlySpan<float> yj = _itemFactors.AsSpan(j * k, k);
+        for (int f = 0; f < k; f++)
+        {
+            w[f] = yj[f];
+        }
+
+        Cholesky.SolveFactored(factor, w, k);
+        var terms = new Contribution[history.Count];
+        for (int p = 0; p < terms.Length; p++)
+        {
+            ReadOnlySpan<float> yi = _itemFactors.AsSpan(history.Items[p] * k, k);
+            double dot = 0;
+            for (int f = 0; f < k; f++)
+            {
+                dot += w[f] * yi[f];
+            }
+
+            terms[p] = new Contribution(history.MovieId(p), (float)(Confidence(history.Ratings[p]) * dot));
+        }
+
+        return [.. terms.OrderByDescending(c => c.Weight).Take(max)];
+    }
+
+    private float Confidence(float rating) => 1f + (Alpha * (WeightByRating ? rating : 1f));
+
+    /// <summary>Builds the user's system in <paramref name="a"/> and solves it; <paramref name="a"/> is left holding its Cholesky factor.</summary>
+    private double[] SolveUser(UserHistory history, double[] a)
+    {
+        int k = Factors;
+        _gram.Value.CopyTo(a, 0);
+        double[] b = new double[k];
+        for (int p = 0; p < history.Count; p++)
+        {
+            ReadOnlySpan<float> y = _itemFactors.AsSpan(history.Items[p] * k, k);
+            double c = Confidence(history.Ratings[p]);
+            for (int r = 0; r < k; r++)
+            {
+                b[r] += c * y[r];
+                double cy = (c - 1) * y[r];
+                for (int col = 0; col <= r; col++)
+                {
+                    a[(r * k) + col] += cy * y[col];
+                }
+            }
+        }
+
+        if (!Cholesky.Solve(a, b, k))
+        {
+            throw new InvalidOperationException("The implicit-als user system is not positive definite; the model's factors are corrupt.");
+        }
+
+        return b;
+    }
+
+    /// <summary>YᵀY + λI (lower triangle and diagonal), shared by every solve.</summary>
+    private double[] ComputeGram()
+    {
+        int k = Factors;
+        double[] gram = new double[k * k];
+        for (int i = 0; i < Train.ItemCount; i++)
+        {
+            ReadOnlySpan<float> y = _itemFactors.AsSpan(i * k, k);
+            for (int r = 0; r < k; r++)
+            {
+                for (int col = 0; col <= r; col++)
+                {
+                    gram[(r * k) + col] += (double)y[r] * y[col];
+                }
+            }
+        }
+
+        for (int r = 0; r < k; r++)
+        {
+            gram[(r * k) + r] += Regularization;
+        }
+
+        return gram;
+    }
 
     public override void Score(int u, Span<float> scores)
     {
@@ -204,12 +342,16 @@ public sealed class ImplicitFactorizationModel : RecommenderModel
         ModelBinary.WriteArray<float>(writer, _userFactors);
         ModelBinary.WriteArray<float>(writer, _itemFactors);
         ModelBinary.WriteArray<float>(writer, _popularity);
+        writer.Write(Alpha);
+        writer.Write(Regularization);
+        writer.Write(WeightByRating);
     }
 
     internal static ImplicitFactorizationModel Read(BinaryReader reader, RatingMatrix train, BiasBaseline fallback)
     {
         int factors = reader.ReadInt32();
-        return new ImplicitFactorizationModel(train, fallback, factors, ModelBinary.ReadFloats(reader), ModelBinary.ReadFloats(reader), ModelBinary.ReadFloats(reader));
+        return new ImplicitFactorizationModel(train, fallback, factors, ModelBinary.ReadFloats(reader), ModelBinary.ReadFloats(reader), ModelBinary.ReadFloats(reader),
+            reader.ReadSingle(), reader.ReadSingle(), reader.ReadBoolean());
     }
 
     protected override float EstimateCore(int u, int i) => Fallback.Estimate(u, i);

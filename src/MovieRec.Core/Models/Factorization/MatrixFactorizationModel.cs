@@ -10,7 +10,7 @@ namespace MovieRec.Core.Models.Factorization;
 /// <c>UserFactors.AsSpan(u * Factors, Factors)</c>). SVD, SVD++ (whose user row already holds p_u plus the implicit
 /// term) and ALS all produce this model.
 /// </summary>
-public sealed class MatrixFactorizationModel : RecommenderModel
+public sealed class MatrixFactorizationModel : RecommenderModel, IFoldIn
 {
     private readonly float _mu;
     private readonly float[] _userBias;
@@ -144,6 +144,20 @@ public sealed class MatrixFactorizationModel : RecommenderModel
 
         rated.Sort();
         return new FoldedInUser(this, bias, factors, [.. rated]);
+    }
+
+    /// <summary>Scores from the user's factors solved by <see cref="FoldIn"/> over the whole history.</summary>
+    public void ScoreHistory(UserHistory history, Span<float> scores)
+    {
+        ArgumentNullException.ThrowIfNull(history);
+        var pairs = new (int MovieId, float Rating)[history.Count];
+        for (int p = 0; p < pairs.Length; p++)
+        {
+            pairs[p] = (history.MovieId(p), history.Ratings[p]);
+        }
+
+        FoldedInUser user = FoldIn(pairs);
+        ScoreVector(user.Bias, user.Factors, scores);
     }
 
     internal float EstimateWith(float userBias, ReadOnlySpan<float> userFactors, int i) =>

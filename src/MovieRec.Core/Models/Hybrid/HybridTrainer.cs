@@ -230,7 +230,7 @@ internal sealed class RowStatistics
 }
 
 /// <summary>The blended model: base models refitted on all training ratings and the blender's weights.</summary>
-public sealed class HybridModel : RecommenderModel
+public sealed class HybridModel : RecommenderModel, IFoldIn, IExplainable
 {
     private readonly IRecommenderModel[] _bases;
     private readonly IRecommenderModel _ranking;
@@ -266,6 +266,27 @@ public sealed class HybridModel : RecommenderModel
     public IReadOnlyList<double> Weights => _weights ?? [];
 
     public override void Score(int u, Span<float> scores) => _ranking.Score(u, scores);
+
+    /// <summary>The hybrid ranks with its ranker, so a history is scored (and explained) by the ranker's fold-in.</summary>
+    public void ScoreHistory(UserHistory history, Span<float> scores)
+    {
+        ArgumentNullException.ThrowIfNull(history);
+        if (_ranking is IFoldIn foldIn)
+        {
+            foldIn.ScoreHistory(history, scores);
+        }
+        else if (history.KnownUser >= 0)
+        {
+            Score(history.KnownUser, scores);
+        }
+        else
+        {
+            ScoreUnknownUser(scores);
+        }
+    }
+
+    public IReadOnlyList<Contribution> Explain(UserHistory history, int movieId, int max) =>
+        _ranking is IExplainable explainable ? explainable.Explain(history, movieId, max) : [];
 
     public override IReadOnlyList<ScoredMovie> Similar(int movieId, int n)
     {

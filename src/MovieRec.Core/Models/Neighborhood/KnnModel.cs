@@ -11,7 +11,7 @@ namespace MovieRec.Core.Models.Neighborhood;
 /// other side (movies u rated, or users who rated i), the <see cref="KnnOptions.K"/> most similar and combines
 /// their ratings by the <see cref="KnnOptions.Prediction"/> rule, exactly as Surprise's kNN classes do.
 /// </summary>
-public sealed class KnnModel : RecommenderModel
+public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable
 {
     private readonly NeighborLists _neighbors;
     private readonly float[] _rowBias;
@@ -215,7 +215,7 @@ public sealed class KnnModel : RecommenderModel
         ReadOnlySpan<int> others = IsItemBased ? Train.ItemsOf(u) : Train.UsersOf(i);
         ReadOnlySpan<float> ratings = IsItemBased ? Train.RatingsOf(u) : Train.RatingsOfItem(i);
         int hits = Gather(x, y, others, ratings, out double num, out double den);
-        return Combine(x, y, num, den, hits);
+        return Combine(x, _colBias[y], num, den, hits);
     }
 
     /// <summary>
@@ -238,7 +238,7 @@ public sealed class KnnModel : RecommenderModel
                 int at = others.BinarySearch(neighbors[p]);
                 if (at >= 0)
                 {
-                    num += sims[p] * Term(neighbors[p], y, ratings[at]);
+                    num += sims[p] * Term(neighbors[p], _colBias[y], ratings[at]);
                     den += sims[p];
                     hits++;
                 }
@@ -288,7 +288,7 @@ public sealed class KnnModel : RecommenderModel
         foreach (long key in chosen)
         {
             (int p, float s) = Similarities.Unkey(key);
-            num += s * Term(others[p], y, ratings[p]);
+            num += s * Term(others[p], _colBias[y], ratings[p]);
             den += s;
         }
 
@@ -301,16 +301,16 @@ public sealed class KnnModel : RecommenderModel
     }
 
     /// <summary>What one neighbour with rating <paramref name="r"/> adds, before weighting, under the rule.</summary>
-    private float Term(int neighbor, int y, float r) => Options.Prediction switch
+    private float Term(int neighbor, float yBias, float r) => Options.Prediction switch
     {
         KnnPrediction.Basic => r,
         KnnPrediction.Means => r - _mean[neighbor],
         KnnPrediction.ZScore => (r - _mean[neighbor]) / _sigma[neighbor],
-        _ => r - (_mu + _rowBias[neighbor] + _colBias[y]),
+        _ => r - (_mu + _rowBias[neighbor] + yBias),
     };
 
     /// <summary>Surprise's estimate from the weighted sums; too few neighbours leave the rule's own fallback.</summary>
-    private float Combine(int x, int y, double num, double den, int hits)
+    private float Combine(int x, float yBias, double num, double den, int hits)
     {
         bool enough = hits >= Options.MinK && den > 0;
         return Options.Prediction switch
@@ -318,13 +318,13 @@ public sealed class KnnModel : RecommenderModel
             KnnPrediction.Basic => enough ? (float)(num / den) : (float)Train.GlobalMean,
             KnnPrediction.Means => _mean[x] + (enough ? (float)(num / den) : 0f),
             KnnPrediction.ZScore => _mean[x] + (enough ? (float)(num / den * _sigma[x]) : 0f),
-            _ => _mu + _rowBias[x] + _colBias[y] + (enough ? (float)(num / den) : 0f),
+            _ => _mu + _rowBias[x] + yBias + (enough ? (float)(num / den) : 0f),
         };
     }
 
-    private float RankingScore(int x, int y, double num, double den, int hits)
+    private float RankingScore(int x, float yBias, double num, double den, int hits)
     {
-        float estimate = Train.Scale.Clip(Combine(x, y, num, den, hits));
+        float estimate = Train.Scale.Clip(Combine(x, yBias, num, den, hits));
         return Options.RankBy switch
         {
             KnnRankingScore.PredictedRating => estimate,
@@ -347,7 +347,7 @@ public sealed class KnnModel : RecommenderModel
 
         if (pairs <= ScatterLimit)
         {
-            ScoreItemBasedByScatter(u, items, values, (int)pairs, scores);
+            ScoreItemBasedByScatter(_colBias[u], items, values, (int)pairs, scores);
             return;
         }
 
@@ -379,17 +379,89 @@ public sealed class KnnModel : RecommenderModel
                     float r = rated[neighbors[p]];
                     if (!float.IsNaN(r))
                     {
-                        num += sims[p] * Term(neighbors[p], u, r);
+                        num += sims[p] * Term(neighbors[p], _colBias[u], r);
                         den += sims[p];
                         hits++;
                     }
                 }
             }
 
-            scores[i] = RankingScore(i, u, num, den, hits);
+            scores[i] = RankingScore(i, _colBias[u], num, den, hits);
         }
 
         ArrayPool<float>.Shared.Return(rated);
+    }
+
+    /// <summary>
+    /// Item-based: every movie gathers its k most similar among the history's movies, as for a trained user (the user's
+    /// bias is the trained one, or for a new user the shrunk mean residual of the history). User-based lists cannot place
+    /// a new user: a known user keeps the trained row, a new one gets the non-personal ranking.
+    /// </summary>
+    public void ScoreHistory(UserHistory history, Span<float> scores)
+    {
+        ArgumentNullException.ThrowIfNull(history);
+        if (!IsItemBased)
+        {
+            if (history.KnownUser >= 0)
+            {
+                Score(history.KnownUser, scores);
+            }
+            else
+            {
+                ScoreUnknownUser(scores);
+            }
+
+            return;
+        }
+
+        long pairs = 0;
+        foreach (int j in history.Items)
+        {
+            pairs += _neighbors.NeighborsOf(j).Length;
+        }
+
+        ScoreItemBasedByScatter(HistoryBias(history), history.Items, history.Ratings, (int)Math.Min(pairs, int.MaxValue), scores);
+    }
+
+    /// <summary>Item-based: the history's movies among the k nearest neighbours of the movie, by similarity (what the score is gathered from).</summary>
+    public IReadOnlyList<Contribution> Explain(UserHistory history, int movieId, int max)
+    {
+        ArgumentNullException.ThrowIfNull(history);
+        int target = Train.Items.IndexOf(movieId);
+        if (!IsItemBased || target < 0)
+        {
+            return [];
+        }
+
+        ReadOnlySpan<int> neighbors = _neighbors.NeighborsOf(target);
+        ReadOnlySpan<float> sims = _neighbors.SimilaritiesOf(target);
+        var found = new List<Contribution>();
+        for (int q = 0; q < neighbors.Length; q++)
+        {
+            if (Array.BinarySearch(history.Items, neighbors[q]) >= 0)
+            {
+                found.Add(new Contribution(Train.Items.RawId(neighbors[q]), sims[q]));
+            }
+        }
+
+        return [.. found.OrderByDescending(c => c.Weight).Take(Math.Min(max, Options.K))];
+    }
+
+    private float HistoryBias(UserHistory history)
+    {
+        if (history.KnownUser >= 0)
+        {
+            return _colBias[history.KnownUser];
+        }
+
+        double sum = 0;
+        for (int p = 0; p < history.Count; p++)
+        {
+            sum += history.Ratings[p] - (_mu + _rowBias[history.Items[p]]);
+        }
+
+        // Shrunk towards 0 as the baseline's own regularisation would for a short history.
+        return (float)(sum / (history.Count + 10));
     }
 
     /// <summary>Item-based top-N scatters up to this many candidates per user (16 MiB), else walks; tests lower it.</summary>
@@ -398,7 +470,7 @@ public sealed class KnnModel : RecommenderModel
     // The lists are symmetric (see Similarities.TopNeighbors), so the movies u rated hand each of their neighbours i a candidate (sim, their
     // position in u's row); each i then keeps its k best. Costs the summed list length of u's movies, not a walk per movie.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void ScoreItemBasedByScatter(int u, ReadOnlySpan<int> items, ReadOnlySpan<float> values, int pairs, Span<float> scores)
+    private void ScoreItemBasedByScatter(float userBias, ReadOnlySpan<int> items, ReadOnlySpan<float> values, int pairs, Span<float> scores)
     {
         int n = Train.ItemCount;
         int[] start = ArrayPool<int>.Shared.Rent(n + 1);
@@ -447,11 +519,11 @@ public sealed class KnnModel : RecommenderModel
             foreach (long key in chosen)
             {
                 (int p, float s) = Similarities.Unkey(key);
-                num += s * Term(items[p], u, values[p]);
+                num += s * Term(items[p], userBias, values[p]);
                 den += s;
             }
 
-            scores[i] = RankingScore(i, u, num, den, chosen.Length);
+            scores[i] = RankingScore(i, userBias, num, den, chosen.Length);
         }
 
         ArrayPool<long>.Shared.Return(keys);
@@ -479,7 +551,7 @@ public sealed class KnnModel : RecommenderModel
                 int i = items[q];
                 if (hits[i] < Options.K)
                 {
-                    num[i] += s * Term(v, i, values[q]);
+                    num[i] += s * Term(v, _colBias[i], values[q]);
                     den[i] += s;
                     hits[i]++;
                 }
@@ -488,7 +560,7 @@ public sealed class KnnModel : RecommenderModel
 
         for (int i = 0; i < scores.Length; i++)
         {
-            scores[i] = RankingScore(u, i, num[i], den[i], hits[i]);
+            scores[i] = RankingScore(u, _colBias[i], num[i], den[i], hits[i]);
         }
     }
 
