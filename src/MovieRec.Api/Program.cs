@@ -11,6 +11,7 @@ app.MapPredictionApi();
 app.MapRecommendationApi();
 app.MapMovieApi();
 app.MapUserApi();
+app.MapFeedbackApi();
 app.MapModelApi();
 app.MapMovieRecHealth();
 

@@ -238,7 +238,7 @@ public sealed class EndpointTests(MovieRecApiFactory factory) : IClassFixture<Mo
         RecommendationResponse r = await ApiAssert.OkAsync<RecommendationResponse>(await _client.PostAsJsonAsync("/recommend", request));
 
         Assert.Null(r.UserId);
-        Assert.Equal(("fold-in", "svd", null), (r.Method, r.AnsweredBy, r.FallbackReason));
+        Assert.Equal(("fold-in", "implicit-als", null), (r.Method, r.AnsweredBy, r.FallbackReason));
         Assert.Equal(5, r.Items.Count);
         Assert.DoesNotContain(r.Items, i => rated.Contains(i.MovieId));
     }
@@ -262,7 +262,9 @@ public sealed class EndpointTests(MovieRecApiFactory factory) : IClassFixture<Mo
 
         Assert.Equal(first.Items.Select(i => (i.MovieId, i.Score)), second.Items.Select(i => (i.MovieId, i.Score)));
         Assert.Equal(_bundle.Id, first.BundleId);
-        Assert.Equal(_bundle.Bundle.Models["svd"].Recommend(9, 6).Select(s => s.MovieId), first.Items.Select(i => i.MovieId));
+        // No model named: MovieRec:DefaultModel (hybrid), which this bundle lacks, so the best ranker it has (implicit-als).
+        Assert.Equal("implicit-als", first.Model);
+        Assert.Equal(_bundle.Bundle.Models["implicit-als"].Recommend(9, 6).Select(s => s.MovieId), first.Items.Select(i => i.MovieId));
     }
 
     [Fact]
@@ -393,7 +395,8 @@ public sealed class EndpointTests(MovieRecApiFactory factory) : IClassFixture<Mo
 
         string[] paths = [.. doc.RootElement.GetProperty("paths").EnumerateObject().Select(p => p.Name)];
         Assert.Equal(
-            ["/admin/reload", "/models", "/movies", "/movies/{id}", "/movies/{id}/similar", "/predict", "/predict/batch", "/recommend", "/recommend/user", "/users/{id}/ratings"],
+            ["/admin/reload", "/admin/retrain", "/events", "/models", "/movies", "/movies/{id}", "/movies/{id}/similar", "/predict", "/predict/batch", "/ratings/batch",
+                "/recommend", "/recommend/user", "/users/{id}/ratings", "/users/{userId}/ratings", "/users/{userId}/ratings/{movieId}"],
             paths.Order(StringComparer.Ordinal));
         JsonElement predict = doc.RootElement.GetProperty("components").GetProperty("schemas").GetProperty("PredictRequest");
         Assert.Equal(1, predict.GetProperty("example").GetProperty("userId").GetInt32());

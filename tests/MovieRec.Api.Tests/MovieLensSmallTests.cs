@@ -64,9 +64,56 @@ public sealed class MovieLensSmallTests
         Assert.Equal(10, similar.Items.Count);
 
         UserRatingsResponse ratings = await ApiAssert.OkAsync<UserRatingsResponse>(await client.GetAsync("/users/1/ratings"));
-        Assert.Equal(232, ratings.Count);
+        Assert.Equal((232, 100, 3), (ratings.Count, ratings.Ratings.Count, ratings.Pages));
 
         await ApiAssert.ProblemAsync(await client.GetAsync("/recommend/user?userId=611"), HttpStatusCode.NotFound);
+
+        await TwoVisitorsGetTheirOwnGenresAsync(client);
+        await LiveRatingsShapeTheNextListAsync(client);
+    }
+
+    /// <summary>The issue's two visitors (five Pixar films vs five horror films, all 5) through the default model.</summary>
+    private static async Task TwoVisitorsGetTheirOwnGenresAsync(HttpClient client)
+    {
+        int[] pixar = [1, 6377, 68954, 4886, 50872], horror = [1258, 1214, 1997, 1982, 1219];
+        RecommendationResponse kids = await VisitorAsync(client, pixar);
+        RecommendationResponse scary = await VisitorAsync(client, horror);
+        Assert.Equal(("hybrid", "fold-in"), (kids.AnsweredBy, kids.Method));
+        Assert.True(kids.Items.Select(i => i.MovieId).Intersect(scary.Items.Select(i => i.MovieId)).Count() <= 1,
+            $"the two visitors share more than one movie: {string.Join(", ", kids.Items.Select(i => i.Title))} / {string.Join(", ", scary.Items.Select(i => i.Title))}");
+        Assert.True(scary.Items.Count(i => i.Genres.Contains("Horror")) >= 6, $"the horror visitor's list: {string.Join(", ", scary.Items.Select(i => i.Title))}");
+        Assert.True(kids.Items.Count(i => i.Genres.Contains("Animation") || i.Genres.Contains("Children") || i.Genres.Contains("Adventure")) >= 7,
+            $"the Pixar visitor's list: {string.Join(", ", kids.Items.Select(i => i.Title))}");
+        Assert.True(kids.Items.Count(i => i.Genres.Contains("Horror")) <= 1);
+    }
+
+    private static async Task<RecommendationResponse> VisitorAsync(HttpClient client, int[] movies) =>
+        await ApiAssert.OkAsync<RecommendationResponse>(await client.PostAsJsonAsync("/recommend",
+            new VisitorRecommendationRequest { Ratings = [.. movies.Select(m => new VisitorRating { MovieId = m, Rating = 5 })], N = 10 }));
+
+    /// <summary>A new user's five ratings give a personal list without them; user 1's rating of a top-10 movie removes it at once.</summary>
+    private static async Task LiveRatingsShapeTheNextListAsync(HttpClient client)
+    {
+        const int newUser = 100_001;
+        int[] rated = [1258, 1214, 1997, 1982, 1219];
+        foreach (int movie in rated)
+        {
+            await ApiAssert.OkAsync<RatingWrittenResponse>(await client.PostAsJsonAsync($"/users/{newUser}/ratings", new { movieId = movie, rating = 5.0 }));
+        }
+
+        RecommendationResponse mine = await ApiAssert.OkAsync<RecommendationResponse>(await client.GetAsync($"/recommend/user?userId={newUser}&n=10"));
+        RecommendationResponse popular = await ApiAssert.OkAsync<RecommendationResponse>(await client.PostAsJsonAsync("/recommend", new VisitorRecommendationRequest { N = 10 }));
+        Assert.Equal(("hybrid", "fold-in"), (mine.Model, mine.Method));
+        Assert.DoesNotContain(mine.Items, i => rated.Contains(i.MovieId));
+        Assert.True(mine.Items.Select(i => i.MovieId).Intersect(popular.Items.Select(i => i.MovieId)).Count() <= 3, "the new user got the popularity list");
+
+        RecommendationResponse before = await ApiAssert.OkAsync<RecommendationResponse>(await client.GetAsync("/recommend/user?userId=1&n=10"));
+        int pick = before.Items[3].MovieId;
+        await ApiAssert.OkAsync<RatingWrittenResponse>(await client.PostAsJsonAsync("/users/1/ratings", new { movieId = pick, rating = 4.0 }));
+        RecommendationResponse after = await ApiAssert.OkAsync<RecommendationResponse>(await client.GetAsync("/recommend/user?userId=1&n=10"));
+        Assert.DoesNotContain(after.Items, i => i.MovieId == pick);
+        UserRatingsResponse ones = await ApiAssert.OkAsync<UserRatingsResponse>(await client.GetAsync("/users/1/ratings?pageSize=10"));
+        Assert.Equal((233, 10, 1), (ones.Count, ones.Ratings.Count, ones.LiveRatings));
     }
 
     private static string? FindShared(params string[] parts)

@@ -20,10 +20,34 @@ public static class ModelApi
         app.MapGroup("/admin").WithTags("Admin")
             .MapPost("/reload", Reload).WithName("Reload")
             .WithSummary($"Load the models folder's current bundle (header {ApiKeyHeader}); on failure the old bundle keeps serving");
+        app.MapGroup("/admin").WithTags("Admin")
+            .MapPost("/retrain", Retrain).WithName("Retrain")
+            .WithSummary("Train a new bundle from the dataset and all live ratings and swap it in (admin key; wait=true answers when done); one at a time")
+            .WithMetadata(new Extensions.RequiresRole(Extensions.ApiRoles.Admin));
         return app;
     }
 
-    public static Results<Ok<ModelsResponse>, ProblemHttpResult> GetModels(ModelHost host)
+    public static async Task<Results<Ok<RetrainStatus>, Accepted<RetrainStatus>, ProblemHttpResult>> Retrain(
+        Retrainer retrainer, Extensions.ApiKeyRing keys, bool wait = false)
+    {
+        if (keys.IsOpen)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Retrain is disabled",
+                detail: "No API key is configured (MovieRec:ApiKeys:<name>:Key with the admin role, or MovieRec:AdminApiKey), so POST /admin/retrain is disabled.");
+        }
+
+        Task<RetrainStatus>? run = retrainer.TryStart("POST /admin/retrain");
+        if (run is null)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "A retrain is already running",
+                detail: $"A retrain started at {retrainer.Status.StartedAt:O} is running; one runs at a time. See GET /models.",
+                extensions: new Dictionary<string, object?> { ["startedAt"] = retrainer.Status.StartedAt });
+        }
+
+        return wait ? TypedResults.Ok(await run.ConfigureAwait(false)) : TypedResults.Accepted("/models", retrainer.Status);
+    }
+
+    public static Results<Ok<ModelsResponse>, ProblemHttpResult> GetModels(ModelHost host, LiveFeedback feedback, Retrainer retrainer, IOptions<MovieRecOptions> options)
     {
         if (host.Current is not ServedBundle bundle)
         {
@@ -39,7 +63,15 @@ public static class ModelApi
             entry.Holdout,
             bundle.SimilarModels.Contains(entry.Name),
             bundle.Bundle.Models[entry.Name] is MatrixFactorizationModel))];
-        return TypedResults.Ok(new ModelsResponse(m.Id, m.CreatedAt, m.Dataset.Name, m.Dataset.Ratings, m.Dataset.Users, m.Dataset.Movies, models));
+        _ = RecommendationApi.TryGetModel(bundle, null, options.Value, out IRecommenderModel defaultModel, out _);
+        return TypedResults.Ok(new ModelsResponse(m.Id, m.CreatedAt, m.Dataset.Name, m.Dataset.Ratings, m.Dataset.Users, m.Dataset.Movies, models)
+        {
+            DefaultModel = defaultModel?.Name,
+            FeedbackWatermark = m.Feedback,
+            LiveFeedback = new LiveFeedbackResponse(feedback.Provider, feedback.LastSequence, feedback.LiveRatingCount, feedback.Users.Count,
+                feedback.LastSequence - (m.Feedback?.LastSequence ?? 0)),
+            Retrain = retrainer.Status,
+        });
     }
 
     public static async Task<Results<Ok<ReloadResponse>, ProblemHttpResult>> Reload(

@@ -22,7 +22,28 @@ public sealed record ModelsResponse(
     [property: Description("Training ratings.")] int Ratings,
     [property: Description("Users.")] int Users,
     [property: Description("Movies in the catalogue.")] int Movies,
-    [property: Description("The models.")] IReadOnlyList<ModelResponse> Models);
+    [property: Description("The models.")] IReadOnlyList<ModelResponse> Models)
+{
+    [Description("The model used when a request names none (MovieRec:DefaultModel, or the best ranker the bundle has).")]
+    public string? DefaultModel { get; init; }
+
+    [Description("The live feedback this bundle was trained with: its watermark (last change included); null when trained from the dataset alone.")]
+    public MovieRec.Core.Feedback.FeedbackWatermarkManifest? FeedbackWatermark { get; init; }
+
+    [Description("The feedback store as this replica sees it now.")]
+    public LiveFeedbackResponse? LiveFeedback { get; init; }
+
+    [Description("The last (or running) background retrain.")]
+    public MovieRec.Api.Hosting.RetrainStatus? Retrain { get; init; }
+}
+
+[Description("The feedback store as this replica sees it.")]
+public sealed record LiveFeedbackResponse(
+    [property: Description("sqlite or postgres.")] string Provider,
+    [property: Description("Last change seen (sequence number).")] long LastSequence,
+    [property: Description("Live ratings (not deleted).")] long LiveRatings,
+    [property: Description("Users with live feedback.")] int Users,
+    [property: Description("Changes since the served bundle's watermark (not yet trained on).")] long PendingChanges);
 
 [Description("The result of a reload.")]
 public sealed record ReloadResponse(

@@ -31,11 +31,28 @@ public sealed record UserRatingResponse(
     [property: Description("Title, or null when the movie is not in the catalogue.")] string? Title,
     [property: Description("Release year.")] int? Year,
     [property: Description("Genres.")] IReadOnlyList<string> Genres,
-    [property: Description("The rating.")] float Rating);
+    [property: Description("The rating.")] float Rating)
+{
+    [Description("dataset or live.")]
+    public string Source { get; init; } = "dataset";
+}
 
-[Description("A user's training ratings.")]
+[Description("A user's ratings (dataset overlaid with live ratings), one page.")]
 public sealed record UserRatingsResponse(
     [property: Description("MovieLens user id.")] int UserId,
-    [property: Description("How many ratings.")] int Count,
+    [property: Description("How many ratings in all pages.")] int Count,
     [property: Description("Mean rating.")] double MeanRating,
-    [property: Description("Highest rating first, then by movie id.")] IReadOnlyList<UserRatingResponse> Ratings);
+    [property: Description("This page: highest rating first, then by movie id.")] IReadOnlyList<UserRatingResponse> Ratings)
+{
+    [Description("1-based page.")]
+    public int Page { get; init; } = 1;
+
+    [Description("Ratings per page.")]
+    public int PageSize { get; init; }
+
+    [Description("Number of pages.")]
+    public int Pages { get; init; }
+
+    [Description("How many of the ratings are live (posted to the service).")]
+    public int LiveRatings { get; init; }
+}

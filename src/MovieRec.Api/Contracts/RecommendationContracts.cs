@@ -10,7 +10,17 @@ public sealed record RankedMovie(
     [property: Description("Title as in the catalogue.")] string Title,
     [property: Description("Release year parsed from the title.")] int? Year,
     [property: Description("Genres.")] IReadOnlyList<string> Genres,
-    [property: Description("Ranking score (recommendations) or similarity (similar movies); higher is better.")] float Score);
+    [property: Description("Ranking score (recommendations) or similarity (similar movies); higher is better.")] float Score)
+{
+    [Description("With explain=true: up to 3 of the user's rated movies that contributed most to Score, largest first.")]
+    public IReadOnlyList<Explanation>? Because { get; init; }
+}
+
+[Description("A rated movie's share of a recommended movie's score.")]
+public sealed record Explanation(
+    [property: Description("The rated movie.")] int MovieId,
+    [property: Description("Its title.")] string Title,
+    [property: Description("Its additive share of the ranking score (implicit-als, hybrid, content) or its similarity (item-knn).")] float Weight);
 
 [Description("A ranked list of movies for a user or a visitor.")]
 public sealed record RecommendationResponse(
@@ -20,7 +30,14 @@ public sealed record RecommendationResponse(
     [property: Description("How the list was made: model, fold-in, popularity, non-personal.")] string Method,
     [property: Description("Why a fallback answered, when one did.")] string? FallbackReason,
     [property: Description("The bundle that answered.")] string BundleId,
-    [property: Description("Best first.")] IReadOnlyList<RankedMovie> Items);
+    [property: Description("Best first.")] IReadOnlyList<RankedMovie> Items)
+{
+    [Description("Rank of the first item minus one (the page start).")]
+    public int Offset { get; init; }
+
+    [Description("Sequence number of the user's latest live rating the list reflects (0: none).")]
+    public long LiveVersion { get; init; }
+}
 
 [Description("A rating a visitor gave.")]
 public sealed record VisitorRating
@@ -44,8 +61,14 @@ public sealed record VisitorRecommendationRequest
     [Range(1, Apis.ApiProblems.MaxN)]
     public int N { get; init; } = 10;
 
-    [Description("Model name; factorization models fold the visitor in, others fall back to popularity. Null or absent means the default model, svd.")]
+    [Description("Model name (default MovieRec:DefaultModel); models that can place a new user fold the visitor in, others fall back to popularity.")]
     public string? Model { get; init; }
+
+    [Description("Skip this many of the best movies (paging with n).")]
+    public int Offset { get; init; }
+
+    [Description("Add to each movie the rated movies that contributed most.")]
+    public bool Explain { get; init; }
 
     [Description("Only movies of this genre.")]
     public string? Genre { get; init; }

@@ -15,6 +15,7 @@ public static class HostingExtensions
     [
         ("MOVIEREC_MODELS", $"{MovieRecOptions.Section}:{nameof(MovieRecOptions.ModelsPath)}"),
         (MovieLensLoader.DataEnvironmentVariable, $"{MovieRecOptions.Section}:{nameof(MovieRecOptions.DataPath)}"),
+        ("MOVIEREC_STATE", $"{MovieRecOptions.Section}:{nameof(MovieRecOptions.StatePath)}"),
     ];
 
     public static WebApplicationBuilder AddMovieRec(this WebApplicationBuilder builder)
@@ -47,8 +48,14 @@ public static class HostingExtensions
 
         builder.Services.AddOptions<MovieRecOptions>().BindConfiguration(MovieRecOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<ModelHost>();
+        builder.Services.AddSingleton<LiveFeedback>();
+        builder.Services.AddSingleton<ApiKeyRing>();
+        // Before the bootstrapper, so the store is open (and migrated) before the first request or bundle.
+        builder.Services.AddHostedService<LiveFeedbackService>();
         builder.Services.AddHttpClient();
         builder.Services.AddHostedService<BundleBootstrapper>();
+        builder.Services.AddSingleton<Retrainer>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<Retrainer>());
         builder.Services.AddHealthChecks().AddCheck<BundleReadyCheck>("bundle", tags: ["ready"]);
 
         builder.Services.AddProblemDetails();
@@ -62,7 +69,9 @@ public static class HostingExtensions
 
         long maxBody = builder.Configuration.GetValue<long?>($"{MovieRecOptions.Section}:{nameof(MovieRecOptions.MaxRequestBodyBytes)}")
             ?? new MovieRecOptions().MaxRequestBodyBytes;
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = maxBody);
+        long maxBatch = builder.Configuration.GetValue<long?>($"{MovieRecOptions.Section}:{nameof(MovieRecOptions.MaxBatchBodyBytes)}")
+            ?? new MovieRecOptions().MaxBatchBodyBytes;
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = Math.Max(maxBody, maxBatch));
 
         builder.Services.AddEndpointsApiExplorer();
         builder.Services.AddMovieRecSwagger();
@@ -85,6 +94,12 @@ public static class HostingExtensions
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseMiddleware<RequestBodyLimit>();
+        app.UseMiddleware<ApiKeyMiddleware>();
+        ApiKeyRing ring = app.Services.GetRequiredService<ApiKeyRing>();
+        if (ring.IsOpen)
+        {
+            app.Logger.LogWarning("No API key is configured (MovieRec:ApiKeys:<name>:Key or MovieRec:AdminApiKey): writes (ratings, events) are open to anyone who can reach this service");
+        }
         app.UseMovieRecSwagger();
         return app;
     }
@@ -109,7 +124,9 @@ internal sealed class RequestBodyLimit(RequestDelegate next, Microsoft.Extension
 {
     public async Task InvokeAsync(HttpContext context)
     {
-        long limit = options.Value.MaxRequestBodyBytes;
+        long limit = context.GetEndpoint()?.Metadata.GetMetadata<Apis.BatchBodyLimit>() is null
+            ? options.Value.MaxRequestBodyBytes
+            : options.Value.MaxBatchBodyBytes;
         if (context.Request.ContentLength > limit)
         {
             context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;

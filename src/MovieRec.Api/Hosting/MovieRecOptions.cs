@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace MovieRec.Api.Hosting;
 
@@ -26,6 +27,36 @@ public sealed class MovieRecOptions
 
     /// <summary>The key <c>POST /admin/reload</c> requires in <c>X-Api-Key</c>; reload is disabled while it is empty.</summary>
     public string? AdminApiKey { get; set; }
+
+    /// <summary>
+    /// The service's own state (environment <c>MOVIEREC_STATE</c>): the SQLite feedback file and anything else it writes that
+    /// is not a bundle. Default: <c>state/</c> beside the models folder.
+    /// </summary>
+    public string? StatePath { get; set; }
+
+    /// <summary>Where live feedback is stored (<c>MovieRec:Feedback</c>).</summary>
+    [ValidateObjectMembers]
+    public FeedbackOptions Feedback { get; set; } = new();
+
+    /// <summary>API keys by name (<c>MovieRec:ApiKeys:&lt;name&gt;:Key</c> and <c>:Roles</c>).</summary>
+    public Dictionary<string, ApiKeyOptions> ApiKeys { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The model <c>/recommend/user</c> and <c>POST /recommend</c> use when none is named.</summary>
+    [Required]
+    public string DefaultModel { get; set; } = "hybrid";
+
+    /// <summary>Background retraining (<c>MovieRec:Retrain</c>).</summary>
+    [ValidateObjectMembers]
+    public RetrainOptions Retrain { get; set; } = new();
+
+    /// <summary>Body limit of <c>POST /ratings/batch</c> (10,000 rows need about 700 KB).</summary>
+    [Range(1024, 256 * 1024 * 1024)]
+    public long MaxBatchBodyBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>The state folder as an absolute path.</summary>
+    public string ResolveStatePath() => Path.GetFullPath(string.IsNullOrWhiteSpace(StatePath)
+        ? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(ModelsPath)) ?? ".", "state")
+        : StatePath);
 
     /// <summary>Request bodies larger than this are refused with 413.</summary>
     [Range(1024, 64 * 1024 * 1024)]

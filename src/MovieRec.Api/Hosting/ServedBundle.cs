@@ -2,17 +2,21 @@ using System.Collections.Concurrent;
 using System.Collections.Frozen;
 using MovieRec.Core.Artifacts;
 using MovieRec.Core.Data;
+using MovieRec.Core.Feedback;
 using MovieRec.Core.Models;
+using MovieRec.Core.Numerics;
 
 namespace MovieRec.Api.Hosting;
 
 /// <summary>
 /// A loaded bundle with the lookups the endpoints need, built once at load. Immutable apart from its recommendation
-/// cache, whose entries can never go stale because the models cannot change; a reload replaces the whole object.
+/// cache, which is per user: each user's entries carry the version of the live ratings they were computed from, a
+/// user's change drops that user's entries (<see cref="Invalidate"/>), and a stale version is never served. A reload
+/// replaces the whole object.
 /// </summary>
 public sealed class ServedBundle
 {
-    private readonly ConcurrentDictionary<RecommendationKey, IReadOnlyList<ScoredMovie>> _cache = new();
+    private readonly ConcurrentDictionary<int, UserCache> _cache = new();
     private readonly int _cacheSize;
     private int _cached;
 
@@ -67,32 +71,108 @@ public sealed class ServedBundle
     /// <summary>A movie is known when it is in the catalogue or has ratings.</summary>
     public bool IsKnownMovie(int movieId) => MoviesById.ContainsKey(movieId) || Ratings.Items.Contains(movieId);
 
-    /// <summary>Recommendation lists in the cache.</summary>
+    /// <summary>Entries (lists) cached now, over all users.</summary>
     public int CachedLists => Volatile.Read(ref _cached);
 
-    /// <summary>
-    /// <see cref="IRecommenderModel.Recommend"/>, remembered while the cache has room. Only users in the training data
-    /// are remembered: unknown ids (allowFallback) are unbounded, and caching them would crowd out real users.
-    /// </summary>
-    public IReadOnlyList<ScoredMovie> Recommend(IRecommenderModel model, int userId, int n, bool excludeRated, string? genre)
+    /// <summary>Drops a user's cached lists (their live ratings changed).</summary>
+    public void Invalidate(int userId)
     {
-        bool cacheable = _cacheSize > 0 && IsKnownUser(userId);
-        var key = new RecommendationKey(model.Name, userId, n, excludeRated, genre?.ToUpperInvariant());
-        if (cacheable && _cache.TryGetValue(key, out IReadOnlyList<ScoredMovie>? cached))
+        if (_cache.TryRemove(userId, out UserCache? removed))
+        {
+            Interlocked.Add(ref _cached, -removed.Lists.Count);
+        }
+    }
+
+    /// <summary>
+    /// Ranks <paramref name="offset"/>..<paramref name="offset"/>+<paramref name="n"/> for a user from the dataset and their
+    /// live ratings: the model's own row when nothing is live, else fold-in (<see cref="IFoldIn"/>) over the merged history,
+    /// else the model's row (or non-personal ranking) without the merged history. Remembered per user and live version.
+    /// With fromHistory the merged history is scored even when nothing is live, so that explanations (computed from the
+    /// history) are true of the scores shown.
+    /// </summary>
+    public LiveRecommendation Recommend(IRecommenderModel model, int userId, UserLiveRatings? live, int offset, int n, bool excludeRated, string? genre,
+        bool fromHistory = false)
+    {
+        long version = live?.Version ?? 0;
+        // Only users in the training data or with live ratings are remembered: unknown ids (allowFallback) are unbounded,
+        // and caching them would crowd out real users.
+        bool cacheable = _cacheSize > 0 && (live is not null || IsKnownUser(userId));
+        var key = new RecommendationKey(model.Name, offset, n, excludeRated, genre?.ToUpperInvariant(), fromHistory);
+        if (cacheable && _cache.TryGetValue(userId, out UserCache? entry) && entry.Version == version
+            && entry.Lists.TryGetValue(key, out LiveRecommendation? cached))
         {
             return cached;
         }
 
-        Func<int, bool>? filter = genre is null ? null : MoviesByGenre[genre].Contains;
-        IReadOnlyList<ScoredMovie> result = model.Recommend(userId, n, excludeRated, filter);
-
-        // A counter, not ConcurrentDictionary.Count, which takes every lock of the dictionary.
-        if (cacheable && Volatile.Read(ref _cached) < _cacheSize && _cache.TryAdd(key, result))
+        LiveRecommendation result = Compute(model, userId, live, offset, n, excludeRated, genre, fromHistory);
+        if (cacheable && Volatile.Read(ref _cached) < _cacheSize)
         {
-            Interlocked.Increment(ref _cached);
+            UserCache users = _cache.AddOrUpdate(userId, _ => new UserCache(version), (_, old) => old.Version >= version ? old : new UserCache(version));
+            if (users.Version == version && users.Lists.TryAdd(key, result))
+            {
+                // A counter, not ConcurrentDictionary.Count, which takes every lock of the dictionary.
+                Interlocked.Increment(ref _cached);
+            }
         }
 
         return result;
+    }
+
+    /// <summary>The user's merged history (dataset overlaid with live ratings) in the model's dense indices.</summary>
+    public UserHistory History(IRecommenderModel model, int userId, UserLiveRatings? live) =>
+        UserHistory.From(model.Train, LiveOverlay.Merge(Ratings, userId, live?.Ratings).Select(r => (r.MovieId, r.Rating)), userId);
+
+    private LiveRecommendation Compute(IRecommenderModel model, int userId, UserLiveRatings? live, int offset, int n, bool excludeRated, string? genre,
+        bool fromHistory)
+    {
+        Func<int, bool>? filter = genre is null ? null : MoviesByGenre[genre].Contains;
+        RatingMatrix train = model.Train;
+        Func<int, bool>? include = filter is null ? null : i => filter(train.Items.RawId(i));
+        float[] scores = new float[train.ItemCount];
+        int u = train.Users.IndexOf(userId);
+        string method;
+        UserHistory? history = null;
+        if (live is null && u >= 0 && !(fromHistory && model is IFoldIn))
+        {
+            model.Score(u, scores);
+            method = "model";
+        }
+        else
+        {
+            history = History(model, userId, live);
+            if (model is IFoldIn foldIn && history.Count > 0)
+            {
+                foldIn.ScoreHistory(history, scores);
+                method = "fold-in";
+            }
+            else if (u >= 0)
+            {
+                model.Score(u, scores);
+                method = "model";
+            }
+            else
+            {
+                // A user with no usable history (or a model that cannot place one): the model's non-personal ranking.
+                Array.Fill(scores, float.NegativeInfinity);
+                foreach (ScoredMovie s in model.Recommend(-1, train.ItemCount, excludeRated: false))
+                {
+                    scores[train.Items.IndexOf(s.MovieId)] = s.Score;
+                }
+
+                method = "non-personal";
+            }
+        }
+
+        ReadOnlySpan<int> exclude = !excludeRated ? default : history is not null ? history.Items : u >= 0 ? train.ItemsOf(u) : default;
+        int[] top = TopK.Select(scores, offset + n, exclude, include);
+        var items = new ScoredMovie[Math.Max(0, top.Length - offset)];
+        for (int r = 0; r < items.Length; r++)
+        {
+            int i = top[offset + r];
+            items[r] = new ScoredMovie(train.Items.RawId(i), scores[i]);
+        }
+
+        return new LiveRecommendation(items, method, history);
     }
 
     private static bool SupportsSimilar(IRecommenderModel model)
@@ -113,5 +193,15 @@ public sealed class ServedBundle
         }
     }
 
-    private readonly record struct RecommendationKey(string Model, int UserId, int N, bool ExcludeRated, string? Genre);
+    private readonly record struct RecommendationKey(string Model, int Offset, int N, bool ExcludeRated, string? Genre, bool FromHistory);
+
+    private sealed class UserCache(long version)
+    {
+        public long Version { get; } = version;
+
+        public ConcurrentDictionary<RecommendationKey, LiveRecommendation> Lists { get; } = new();
+    }
 }
+
+/// <summary>A ranked page for a user, how it was made, and the history it was made from (null when the model's own row answered).</summary>
+public sealed record LiveRecommendation(IReadOnlyList<ScoredMovie> Items, string Method, UserHistory? History);
