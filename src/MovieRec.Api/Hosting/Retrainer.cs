@@ -24,6 +24,9 @@ public sealed partial class Retrainer(ModelHost host, LiveFeedback feedback, IOp
 
     public RetrainStatus Status => _status;
 
+    /// <summary>Held while a retrain runs (one at a time).</summary>
+    internal SemaphoreSlim Gate => _gate;
+
     /// <summary>Starts a retrain unless one is running; the task completes when it has finished (or null when one was running).</summary>
     public Task<RetrainStatus>? TryStart(string reason)
     {

@@ -1,0 +1,125 @@
+using System.Net;
+using System.Text.Json;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using MovieRec.Api.Contracts;
+using MovieRec.Api.Hosting;
+
+namespace MovieRec.Api.Tests;
+
+/// <summary>Background retraining: from the dataset plus live ratings, one at a time, the watermark in /models, a failure keeps the bundle.</summary>
+public sealed class RetrainTests(MovieRecApiFactory factory) : IClassFixture<MovieRecApiFactory>
+{
+    [Fact]
+    public async Task A_retrain_learns_the_live_ratings_swaps_the_bundle_and_records_the_watermark()
+    {
+        using HttpClient client = factory.CreateClient();
+        client.DefaultRequestHeaders.Add("X-Api-Key", MovieRecApiFactory.AdminKey);
+        ServedBundle before = await factory.WaitUntilReadyAsync();
+        const int user = 800_001;
+        RatingWrittenResponse last = null!;
+        foreach (int m in (int[])[1, 2, 3])
+        {
+            last = await ApiAssert.OkAsync<RatingWrittenResponse>(await client.PostAsJsonAsync($"/users/{user}/ratings", new { movieId = Fixtures.MovieId(m), rating = 4.0 }));
+        }
+
+        RetrainStatus done = await ApiAssert.OkAsync<RetrainStatus>(await client.PostAsync("/admin/retrain?wait=true", null));
+        Assert.True(done.Succeeded, done.Error);
+        Assert.NotEqual(before.Id, done.BundleId);
+        Assert.Equal(last.Sequence, done.FeedbackWatermark);
+
+        ModelsResponse models = await ApiAssert.OkAsync<ModelsResponse>(await client.GetAsync("/models"));
+        Assert.Equal(done.BundleId, models.BundleId);
+        Assert.Equal(last.Sequence, models.FeedbackWatermark!.LastSequence);
+        Assert.Equal(0, models.LiveFeedback!.PendingChanges);
+        Assert.True(factory.Services.GetRequiredService<ModelHost>().Current!.IsKnownUser(user), "the retrained bundle has the live user");
+        Assert.Equal(before.ModelNames, models.Models.Select(m => m.Name));
+    }
+
+    [Fact]
+    public async Task After_the_configured_number_of_ratings_a_retrain_starts_by_itself()
+    {
+        string models = Path.Combine(Path.GetTempPath(), "movierec-tests", Guid.NewGuid().ToString("N"));
+        CopyFolder(factory.ModelsPath, models);
+        using WebApplicationFactory<Program> auto = factory.WithWebHostBuilder(b => b
+            .UseSetting("MovieRec:ModelsPath", models)
+            .UseSetting("MovieRec:Retrain:AfterRatings", "2"));
+        using HttpClient client = auto.CreateClient();
+        client.DefaultRequestHeaders.Add("X-Api-Key", MovieRecApiFactory.AdminKey);
+        ModelHost host = auto.Services.GetRequiredService<ModelHost>();
+        for (int i = 0; i < 600 && host.Current is null; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        string first = host.Current!.Id;
+        await ApiAssert.OkAsync<RatingWrittenResponse>(await client.PostAsJsonAsync("/users/800002/ratings", new { movieId = Fixtures.MovieId(1), rating = 4.0 }));
+        await Task.Delay(1500);
+        Assert.Equal(first, host.Current.Id);
+        RatingWrittenResponse second = await ApiAssert.OkAsync<RatingWrittenResponse>(
+            await client.PostAsJsonAsync("/users/800002/ratings", new { movieId = Fixtures.MovieId(2), rating = 4.0 }));
+        for (int i = 0; i < 600 && host.Current.Bundle.Manifest.Feedback?.LastSequence != second.Sequence; i++)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.NotEqual(first, host.Current.Id);
+        Assert.Equal(second.Sequence, host.Current.Bundle.Manifest.Feedback!.LastSequence);
+    }
+
+    [Fact]
+    public async Task Retrain_needs_the_admin_role()
+    {
+        using HttpClient client = factory.CreateClient();
+        await factory.WaitUntilReadyAsync();
+        await ApiAssert.ProblemAsync(await client.PostAsync("/admin/retrain", null), HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task A_failed_retrain_keeps_the_bundle_and_says_why_and_only_one_runs_at_a_time()
+    {
+        string models = Path.Combine(Path.GetTempPath(), "movierec-tests", Guid.NewGuid().ToString("N"));
+        CopyFolder(factory.ModelsPath, models);
+        using WebApplicationFactory<Program> broken = factory.WithWebHostBuilder(b => b
+            .UseSetting("MovieRec:ModelsPath", models)
+            .UseSetting("MovieRec:Retrain:Models", "no-such-model"));
+        using HttpClient client = broken.CreateClient();
+        client.DefaultRequestHeaders.Add("X-Api-Key", MovieRecApiFactory.AdminKey);
+        for (int i = 0; i < 600 && broken.Services.GetRequiredService<ModelHost>().Current is null; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        string served = broken.Services.GetRequiredService<ModelHost>().Current!.Id;
+        RetrainStatus failed = await ApiAssert.OkAsync<RetrainStatus>(await client.PostAsync("/admin/retrain?wait=true", null));
+        Assert.False(failed.Succeeded);
+        Assert.Contains("no-such-model", failed.Error, StringComparison.Ordinal);
+        ModelsResponse after = await ApiAssert.OkAsync<ModelsResponse>(await client.GetAsync("/models"));
+        Assert.Equal(served, after.BundleId);
+        Assert.Equal(failed.Error, after.Retrain!.Error);
+
+        // Hold the retrainer's one-at-a-time gate as a running retrain does: a second request is refused.
+        Retrainer retrainer = broken.Services.GetRequiredService<Retrainer>();
+        Assert.True(retrainer.Gate.Wait(0));
+        try
+        {
+            Assert.Null(retrainer.TryStart("test"));
+            JsonElement busy = await ApiAssert.ProblemAsync(await client.PostAsync("/admin/retrain", null), HttpStatusCode.Conflict);
+            Assert.Contains("already running", busy.GetProperty("title").GetString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            retrainer.Gate.Release();
+        }
+    }
+
+    private static void CopyFolder(string from, string to)
+    {
+        foreach (string file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+        {
+            string target = Path.Combine(to, Path.GetRelativePath(from, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+    }
+}
