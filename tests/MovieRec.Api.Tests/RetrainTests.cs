@@ -39,7 +39,7 @@ public sealed class RetrainTests(MovieRecApiFactory factory) : IClassFixture<Mov
     [Fact]
     public async Task After_the_configured_number_of_ratings_a_retrain_starts_by_itself()
     {
-        string models = Path.Combine(Path.GetTempPath(), "movierec-tests", Guid.NewGuid().ToString("N"));
+        string models = Path.Combine(Path.GetTempPath(), "movierec-tests", Guid.NewGuid().ToString("N"), "models");
         CopyFolder(factory.ModelsPath, models);
         using WebApplicationFactory<Program> auto = factory.WithWebHostBuilder(b => b
             .UseSetting("MovieRec:ModelsPath", models)
@@ -78,7 +78,7 @@ public sealed class RetrainTests(MovieRecApiFactory factory) : IClassFixture<Mov
     [Fact]
     public async Task A_failed_retrain_keeps_the_bundle_and_says_why_and_only_one_runs_at_a_time()
     {
-        string models = Path.Combine(Path.GetTempPath(), "movierec-tests", Guid.NewGuid().ToString("N"));
+        string models = Path.Combine(Path.GetTempPath(), "movierec-tests", Guid.NewGuid().ToString("N"), "models");
         CopyFolder(factory.ModelsPath, models);
         using WebApplicationFactory<Program> broken = factory.WithWebHostBuilder(b => b
             .UseSetting("MovieRec:ModelsPath", models)
