@@ -13,6 +13,7 @@ app.MapMovieApi();
 app.MapUserApi();
 app.MapFeedbackApi();
 app.MapModelApi();
+app.MapExperimentApi();
 app.MapMovieRecHealth();
 
 await app.RunAsync().ConfigureAwait(false);

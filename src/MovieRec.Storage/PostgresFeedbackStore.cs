@@ -30,6 +30,7 @@ public sealed class PostgresFeedbackStore : SqlFeedbackStore
             CREATE INDEX ix_events_user ON events (user_id);
             CREATE INDEX ix_events_recommendation ON events (recommendation_id);
             """),
+        new(2, ExperimentsMigrationDescription, ExperimentsMigrationSql),
     ];
 
     private readonly NpgsqlDataSource _dataSource;

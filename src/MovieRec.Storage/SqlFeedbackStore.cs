@@ -12,7 +12,7 @@ namespace MovieRec.Storage;
 /// (PostgreSQL) or the database write lock (SQLite) makes commit order equal sequence order, so a replica that polls
 /// "changes after N" never skips a change that commits late.
 /// </summary>
-public abstract class SqlFeedbackStore : IFeedbackStore
+public abstract partial class SqlFeedbackStore : IFeedbackStore
 {
     /// <summary>Most write requests committed in one transaction.</summary>
     private const int MaxGroup = 512;

@@ -27,6 +27,7 @@ public sealed class SqliteFeedbackStore : SqlFeedbackStore
             CREATE INDEX ix_events_user ON events (user_id);
             CREATE INDEX ix_events_recommendation ON events (recommendation_id);
             """),
+        new(2, ExperimentsMigrationDescription, ExperimentsMigrationSql),
     ];
 
     private readonly string _connectionString;

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using MovieRec.Api.Contracts;
 using MovieRec.Api.Hosting;
 using MovieRec.Core.Data;
+using MovieRec.Core.Experiments;
 using MovieRec.Core.Models;
 using MovieRec.Core.Models.Baselines;
 
@@ -17,6 +18,9 @@ public static class RecommendationApi
     /// <summary>Rated movies named per recommended movie with <c>explain=true</c>.</summary>
     public const int ExplanationSize = 3;
 
+    /// <summary>Longest visitor session id.</summary>
+    public const int MaxSessionId = 200;
+
     /// <summary>Deepest page start.</summary>
     public const int MaxOffset = 10_000;
 
@@ -30,9 +34,10 @@ public static class RecommendationApi
         return app;
     }
 
-    public static Results<Ok<RecommendationResponse>, ValidationProblem, ProblemHttpResult> RecommendForUser(
-        ModelHost host, LiveFeedback feedback, IOptions<MovieRecOptions> options, int userId, int n = 10, int offset = 0, string? model = null,
-        string? genre = null, bool excludeRated = true, bool allowFallback = false, bool explain = false)
+    public static async Task<Results<Ok<RecommendationResponse>, ValidationProblem, ProblemHttpResult>> RecommendForUser(
+        ModelHost host, LiveFeedback feedback, ExperimentService experiments, IOptions<MovieRecOptions> options, int userId, int n = 10, int offset = 0,
+        string? model = null, string? genre = null, bool excludeRated = true, bool allowFallback = false, bool explain = false, string? experiment = null,
+        CancellationToken cancellationToken = default)
     {
         if (host.Current is not ServedBundle bundle)
         {
@@ -44,11 +49,6 @@ public static class RecommendationApi
             return invalid;
         }
 
-        if (!TryGetModel(bundle, model, options.Value, out IRecommenderModel recommender, out ValidationProblem? unknownModel))
-        {
-            return unknownModel!;
-        }
-
         UserLiveRatings? live = feedback.Get(userId);
         bool known = bundle.IsKnownUser(userId) || live?.HasRatings == true;
         if (!known && !allowFallback)
@@ -56,21 +56,45 @@ public static class RecommendationApi
             return ApiProblems.UnknownUser(userId);
         }
 
+        // Experiments decide the model only when the client names none; later pages stay outside them.
+        string unit = $"user:{userId}";
+        Enrollment? enrollment = model is null && offset == 0
+            ? await experiments.EnrollAsync(unit, experiment, bundle.Bundle.Models.ContainsKey, cancellationToken).ConfigureAwait(false)
+            : null;
+        if (experiment is not null && enrollment is null)
+        {
+            return NotEnrolled(experiment);
+        }
+
+        if (enrollment is { IsInterleave: true })
+        {
+            return TypedResults.Ok(await InterleaveAsync(bundle, experiments, enrollment, unit, userId, known, n,
+                (m, count) => bundle.Recommend(m, userId, live, 0, count, excludeRated, genre).Items, cancellationToken).ConfigureAwait(false));
+        }
+
+        if (!TryGetModel(bundle, enrollment?.VariantModel ?? model, options.Value, out IRecommenderModel recommender, out ValidationProblem? unknownModel))
+        {
+            return unknownModel!;
+        }
+
         bool explainable = explain && recommender is IExplainable;
         LiveRecommendation page = bundle.Recommend(recommender, userId, live, offset, n, excludeRated, genre, fromHistory: explainable);
         UserHistory? history = explainable ? page.History ?? bundle.History(recommender, userId, live) : null;
         string method = known ? page.Method : "non-personal";
-        return TypedResults.Ok(new RecommendationResponse(userId, recommender.Name, recommender.Name, method,
+        var response = new RecommendationResponse(userId, recommender.Name, recommender.Name, method,
             known ? null : $"user {userId} is not in the training data and has no live ratings; the model's non-personal ranking answered",
             bundle.Id, Rank(bundle, page.Items, offset, recommender, history))
         {
             Offset = offset,
             LiveVersion = live?.Version ?? 0,
-        });
+        };
+        return TypedResults.Ok(enrollment is null ? response
+            : await RecordAsync(experiments, enrollment, unit, userId, response, null, cancellationToken).ConfigureAwait(false));
     }
 
-    public static Results<Ok<RecommendationResponse>, ValidationProblem, ProblemHttpResult> RecommendForVisitor(
-        VisitorRecommendationRequest request, ModelHost host, IOptions<MovieRecOptions> options)
+    public static async Task<Results<Ok<RecommendationResponse>, ValidationProblem, ProblemHttpResult>> RecommendForVisitor(
+        VisitorRecommendationRequest request, ModelHost host, ExperimentService experiments, IOptions<MovieRecOptions> options,
+        CancellationToken cancellationToken = default)
     {
         if (host.Current is not ServedBundle bundle)
         {
@@ -82,9 +106,14 @@ public static class RecommendationApi
             return invalid;
         }
 
-        if (!TryGetModel(bundle, request.Model, options.Value, out IRecommenderModel model, out ValidationProblem? unknownModel))
+        if (request.SessionId is { } session && (string.IsNullOrWhiteSpace(session) || session.Length > MaxSessionId))
         {
-            return unknownModel!;
+            return ApiProblems.Invalid("sessionId", $"'sessionId' must be 1 to {MaxSessionId} characters, not blank.");
+        }
+
+        if (request.Experiment is not null && request.SessionId is null)
+        {
+            return ApiProblems.Invalid("sessionId", "'sessionId' is required with 'experiment': visitors are assigned to variants by their session.");
         }
 
         IReadOnlyList<VisitorRating> ratings = request.Ratings ?? [];
@@ -116,17 +145,51 @@ public static class RecommendationApi
             given.Add((rating.MovieId, rating.Rating));
         }
 
-        Func<int, bool>? inGenre = request.Genre is null ? null : bundle.MoviesByGenre[request.Genre].Contains;
+        string? unit = request.SessionId is null ? null : $"session:{request.SessionId}";
+        Enrollment? enrollment = unit is not null && request.Model is null && request.Offset == 0
+            ? await experiments.EnrollAsync(unit, request.Experiment, bundle.Bundle.Models.ContainsKey, cancellationToken).ConfigureAwait(false)
+            : null;
+        if (request.Experiment is not null && enrollment is null)
+        {
+            return NotEnrolled(request.Experiment);
+        }
+
+        if (enrollment is { IsInterleave: true })
+        {
+            return TypedResults.Ok(await InterleaveAsync(bundle, experiments, enrollment, unit!, null, true, request.N,
+                (m, count) => VisitorList(bundle, m, given, count, 0, request.Genre).Items, cancellationToken).ConfigureAwait(false));
+        }
+
+        if (!TryGetModel(bundle, enrollment?.VariantModel ?? request.Model, options.Value, out IRecommenderModel model, out ValidationProblem? unknownModel))
+        {
+            return unknownModel!;
+        }
+
+        (IReadOnlyList<ScoredMovie> items, IRecommenderModel answering, string method, string? reason, UserHistory? history) =
+            VisitorList(bundle, model, given, request.N, request.Offset, request.Genre);
+        var response = new RecommendationResponse(null, model.Name, answering.Name, method, reason, bundle.Id,
+            Rank(bundle, items, request.Offset, history is null ? null : model, request.Explain ? history : null)) { Offset = request.Offset };
+        return TypedResults.Ok(enrollment is null ? response
+            : await RecordAsync(experiments, enrollment, unit!, null, response, null, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>
+    /// A visitor's list from their ratings: fold-in where the model can place a new user, else the most popular
+    /// movies they have not rated (or the model's non-personal ranking in a bundle without the popular model).
+    /// </summary>
+    private static (IReadOnlyList<ScoredMovie> Items, IRecommenderModel Answering, string Method, string? Reason, UserHistory? History) VisitorList(
+        ServedBundle bundle, IRecommenderModel model, List<(int MovieId, float Rating)> given, int n, int offset, string? genre)
+    {
+        Func<int, bool>? inGenre = genre is null ? null : bundle.MoviesByGenre[genre].Contains;
         UserHistory history = UserHistory.From(model.Train, given);
         if (history.Count > 0 && model is IFoldIn foldIn)
         {
             float[] scores = new float[model.Train.ItemCount];
             foldIn.ScoreHistory(history, scores);
             Func<int, bool>? include = inGenre is null ? null : i => inGenre(model.Train.Items.RawId(i));
-            int[] top = Core.Numerics.TopK.Select(scores, request.Offset + request.N, history.Items, include);
-            ScoredMovie[] folded = [.. top.Skip(request.Offset).Select(i => new ScoredMovie(model.Train.Items.RawId(i), scores[i]))];
-            return TypedResults.Ok(new RecommendationResponse(null, model.Name, model.Name, "fold-in", null, bundle.Id,
-                Rank(bundle, folded, request.Offset, model, request.Explain ? history : null)) { Offset = request.Offset });
+            int[] top = Core.Numerics.TopK.Select(scores, offset + n, history.Items, include);
+            ScoredMovie[] folded = [.. top.Skip(offset).Select(i => new ScoredMovie(model.Train.Items.RawId(i), scores[i]))];
+            return (folded, model, "fold-in", null, history);
         }
 
         // No ratings, or a model that cannot place a new user: the most popular movies the visitor has not rated
@@ -134,13 +197,62 @@ public static class RecommendationApi
         bool hasPopular = bundle.Bundle.Models.TryGetValue(PopularityTrainer.ModelName, out IRecommenderModel? popular);
         IRecommenderModel answering = hasPopular ? popular! : model;
         var rated = given.Select(g => g.MovieId).ToHashSet();
-        IReadOnlyList<ScoredMovie> top2 = [.. answering.Recommend(-1, request.Offset + request.N, excludeRated: false,
-            id => !rated.Contains(id) && (inGenre is null || inGenre(id))).Skip(request.Offset)];
+        IReadOnlyList<ScoredMovie> top2 = [.. answering.Recommend(-1, offset + n, excludeRated: false,
+            id => !rated.Contains(id) && (inGenre is null || inGenre(id))).Skip(offset)];
         string why = given.Count == 0 ? "no ratings were given" : $"model '{model.Name}' cannot fold in a visitor";
         string reason = hasPopular ? $"{why}; the most popular movies answered" : $"{why}; the model's non-personal ranking answered";
-        return TypedResults.Ok(new RecommendationResponse(null, model.Name, answering.Name, hasPopular ? "popularity" : "non-personal",
-            reason, bundle.Id, Rank(bundle, top2, request.Offset, null, null)) { Offset = request.Offset });
+        return (top2, answering, hasPopular ? "popularity" : "non-personal", reason, null);
     }
+
+    /// <summary>
+    /// Team-draft interleaving of the two variants' lists; each item says which variant contributed it, and the
+    /// list is recorded with its teams. The coin flips are seeded by the recommendation id, so a list can be replayed.
+    /// </summary>
+    private static async Task<RecommendationResponse> InterleaveAsync(ServedBundle bundle, ExperimentService experiments, Enrollment enrollment, string unit,
+        int? userId, bool known, int n, Func<IRecommenderModel, int, IReadOnlyList<ScoredMovie>> listOf, CancellationToken cancellationToken)
+    {
+        VariantDefinition a = enrollment.Experiment.Variants[0], b = enrollment.Experiment.Variants[1];
+        IRecommenderModel modelA = bundle.Bundle.Models[a.Model], modelB = bundle.Bundle.Models[b.Model];
+        IReadOnlyList<ScoredMovie> listA = listOf(modelA, n), listB = listOf(modelB, n);
+        string id = ExperimentService.NewRecommendationId();
+        InterleavedList list = TeamDraftInterleaving.Interleave([.. listA.Select(s => s.MovieId)], [.. listB.Select(s => s.MovieId)], n,
+            new Random(StringComparer.Ordinal.GetHashCode(id)));
+        var scores = new Dictionary<int, float>();
+        foreach (ScoredMovie s in listB)
+        {
+            scores[s.MovieId] = s.Score;
+        }
+
+        foreach (ScoredMovie s in listA)
+        {
+            scores[s.MovieId] = s.Score;
+        }
+
+        ScoredMovie[] merged = [.. list.Items.Select(m => new ScoredMovie(m, scores[m]))];
+        RankedMovie[] ranked = Rank(bundle, merged);
+        for (int p = 0; p < ranked.Length; p++)
+        {
+            ranked[p] = ranked[p] with { Variant = list.TeamName(p, a.Name, b.Name) };
+        }
+
+        string models = $"{modelA.Name}+{modelB.Name}";
+        var response = new RecommendationResponse(userId, models, models, "interleave",
+            known ? null : $"user {userId} is not in the training data and has no live ratings; the models' non-personal rankings answered",
+            bundle.Id, ranked);
+        return await RecordAsync(experiments, enrollment, unit, userId, response, list.Teams, cancellationToken, id).ConfigureAwait(false);
+    }
+
+    /// <summary>Records the served list in its experiment and adds the experiment, variant and recommendation id to the response.</summary>
+    private static async Task<RecommendationResponse> RecordAsync(ExperimentService experiments, Enrollment enrollment, string unit, int? userId,
+        RecommendationResponse response, IReadOnlyList<int>? teams, CancellationToken cancellationToken, string? id = null)
+    {
+        string recommendationId = await experiments.RecordAsync(enrollment, unit, userId, [.. response.Items.Select(i => i.MovieId)], teams, cancellationToken,
+            id).ConfigureAwait(false);
+        return response with { Experiment = enrollment.Experiment.Name, Variant = enrollment.VariantName, RecommendationId = recommendationId };
+    }
+
+    private static ValidationProblem NotEnrolled(string experiment) => ApiProblems.Invalid("experiment",
+        $"'experiment' names '{experiment}', which is not a running experiment (unknown, outside its active window, or its models are not in the served bundle); GET /experiments lists them.");
 
     /// <summary>The named model, or <c>MovieRec:DefaultModel</c> when none is named (falling back to the best ranker the bundle has).</summary>
     internal static bool TryGetModel(ServedBundle bundle, string? name, MovieRecOptions options, out IRecommenderModel model, out ValidationProblem? problem)

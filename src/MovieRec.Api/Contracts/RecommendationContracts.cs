@@ -14,6 +14,9 @@ public sealed record RankedMovie(
 {
     [Description("With explain=true: up to 3 of the user's rated movies that contributed most to Score, largest first.")]
     public IReadOnlyList<Explanation>? Because { get; init; }
+
+    [Description("In an interleaving experiment: the variant whose list contributed this movie (team-draft).")]
+    public string? Variant { get; init; }
 }
 
 [Description("A rated movie's share of a recommended movie's score.")]
@@ -37,6 +40,15 @@ public sealed record RecommendationResponse(
 
     [Description("Sequence number of the user's latest live rating the list reflects (0: none).")]
     public long LiveVersion { get; init; }
+
+    [Description("The experiment this list was served in, when the user or session is enrolled in one.")]
+    public string? Experiment { get; init; }
+
+    [Description("The experiment's variant that served the list ('interleave' for an interleaving experiment).")]
+    public string? Variant { get; init; }
+
+    [Description("Id of this list: send it with POST /events (impression, click) so outcomes count for the experiment.")]
+    public string? RecommendationId { get; init; }
 }
 
 [Description("A rating a visitor gave.")]
@@ -72,4 +84,11 @@ public sealed record VisitorRecommendationRequest
 
     [Description("Only movies of this genre.")]
     public string? Genre { get; init; }
+
+    [Description("The visitor's session id (1-200 characters): it enrols the visitor in the running experiment when no model is named.")]
+    [StringLength(200, MinimumLength = 1)]
+    public string? SessionId { get; init; }
+
+    [Description("Enrol in this experiment rather than the first active one (needs sessionId).")]
+    public string? Experiment { get; init; }
 }

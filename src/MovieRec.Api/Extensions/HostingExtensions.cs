@@ -50,6 +50,8 @@ public static class HostingExtensions
         builder.Services.AddSingleton<ModelHost>();
         builder.Services.AddSingleton<LiveFeedback>();
         builder.Services.AddSingleton<ApiKeyRing>();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<ExperimentService>();
         // Before the bootstrapper, so the store is open (and migrated) before the first request or bundle.
         builder.Services.AddHostedService<LiveFeedbackService>();
         builder.Services.AddHttpClient();

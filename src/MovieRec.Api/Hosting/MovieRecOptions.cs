@@ -45,6 +45,12 @@ public sealed class MovieRecOptions
     [Required]
     public string DefaultModel { get; set; } = "hybrid";
 
+    /// <summary>
+    /// Experiments configured in appsettings (<c>MovieRec:Experiments:0:Name</c>, <c>:Type</c>, <c>:Variants:0:Model</c>, ...);
+    /// <c>/admin/experiments</c> adds more to the feedback store, and a stored one overrides a configured one of the same name.
+    /// </summary>
+    public List<Core.Experiments.ExperimentDefinition> Experiments { get; set; } = [];
+
     /// <summary>Background retraining (<c>MovieRec:Retrain</c>).</summary>
     [ValidateObjectMembers]
     public RetrainOptions Retrain { get; set; } = new();

@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using MovieRec.Core.Experiments;
 using MovieRec.Core.Feedback;
 using MovieRec.Storage;
 
@@ -7,6 +8,9 @@ namespace MovieRec.Core.Tests.Storage;
 /// <summary>One suite for every feedback provider: each subclass supplies a fresh, empty store.</summary>
 public abstract class FeedbackStoreContractTests : IAsyncLifetime
 {
+    /// <summary>The latest schema version (2: experiments).</summary>
+    protected const int SchemaVersion = 2;
+
     private IFeedbackStore? _store;
 
     protected IFeedbackStore Store => _store!;
@@ -25,7 +29,7 @@ public abstract class FeedbackStoreContractTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _store = await CreateStoreAsync();
-        Assert.Equal(1, await _store.MigrateAsync());
+        Assert.Equal(SchemaVersion, await _store.MigrateAsync());
     }
 
     public virtual async Task DisposeAsync()
@@ -40,9 +44,9 @@ public abstract class FeedbackStoreContractTests : IAsyncLifetime
     public async Task Migrations_are_recorded_and_applied_once()
     {
         RequireProvider();
-        Assert.Equal(1, await Store.MigrateAsync());
+        Assert.Equal(SchemaVersion, await Store.MigrateAsync());
         await using IFeedbackStore again = OpenAgain();
-        Assert.Equal(1, await again.MigrateAsync());
+        Assert.Equal(SchemaVersion, await again.MigrateAsync());
     }
 
     [SkippableFact]
@@ -146,6 +150,58 @@ public abstract class FeedbackStoreContractTests : IAsyncLifetime
         await using IFeedbackStore again = OpenAgain();
         Assert.Equal(4f, Assert.Single(await again.GetUserRatingsAsync(9)).Rating);
     }
+
+    [SkippableFact]
+    public async Task Experiment_definitions_are_created_once_replaced_and_deleted()
+    {
+        RequireProvider();
+        var experiments = (IExperimentStore)Store;
+
+        Assert.True(await experiments.SaveExperimentAsync("home", "{\"v\":1}", create: true));
+        Assert.False(await experiments.SaveExperimentAsync("home", "{\"v\":2}", create: true));
+        Assert.Equal("{\"v\":1}", Assert.Single(await experiments.GetExperimentsAsync()).DefinitionJson);
+        Assert.True(await experiments.SaveExperimentAsync("home", "{\"v\":3}", create: false));
+        Assert.Equal("{\"v\":3}", Assert.Single(await experiments.GetExperimentsAsync()).DefinitionJson);
+        Assert.True(await experiments.DeleteExperimentAsync("home"));
+        Assert.False(await experiments.DeleteExperimentAsync("home"));
+        Assert.Empty(await experiments.GetExperimentsAsync());
+    }
+
+    [SkippableFact]
+    public async Task Experiment_outcomes_count_listed_movies_per_unit_from_events_and_ratings()
+    {
+        RequireProvider();
+        var experiments = (IExperimentStore)Store;
+        // User 5 saw two lists in variant b; a session saw one interleaved-style list with teams.
+        await experiments.AddExposureAsync(new ExperimentExposure("r1", "home", "b", "user:5", 5, [10, 11, 12], null, 100));
+        await experiments.AddExposureAsync(new ExperimentExposure("r2", "home", "b", "user:5", 5, [13, 14], null, 200));
+        await experiments.AddExposureAsync(new ExperimentExposure("r3", "home", "a", "session:x", null, [10, 20], [0, 1], 100));
+        await experiments.AddExposureAsync(new ExperimentExposure("r4", "other", "a", "user:5", 5, [10], null, 100));
+        foreach (int movie in new[] { 10, 11, 12, 13, 14 })
+        {
+            await Store.AddEventAsync(new FeedbackEvent(5, movie, "impression", movie < 13 ? "r1" : "r2", 300));
+        }
+
+        await Store.AddEventAsync(new FeedbackEvent(5, 11, "click", "r1", 301));
+        await Store.AddEventAsync(new FeedbackEvent(5, 11, "click", "r1", 302)); // the same click twice counts once
+        await Store.AddEventAsync(new FeedbackEvent(5, 99, "click", "r1", 303)); // not in the list
+        await Store.AddEventAsync(new FeedbackEvent(5, 13, "click", "r2", 304));
+        await Store.AddEventAsync(new FeedbackEvent(0, 20, "impression", "r3", 300));
+        await Store.AddEventAsync(new FeedbackEvent(0, 20, "click", "r3", 301));
+        await Store.UpsertRatingAsync(new RatingWrite(5, 12, 4.5f, 250)); // after r1: a conversion
+        await Store.UpsertRatingAsync(new RatingWrite(5, 14, 5f, 150));   // before r2 was shown: not one
+        await Store.UpsertRatingAsync(new RatingWrite(5, 13, 3f, 250));   // below 4: not one
+
+        IReadOnlyList<UnitOutcome> outcomes = await experiments.GetUnitOutcomesAsync("home");
+
+        Assert.Equal(2, outcomes.Count);
+        UnitOutcome user = outcomes.Single(o => o.Unit == "user:5");
+        Assert.Equal(("b", 5L, 2L, 1L), (user.Variant, user.Impressions, user.Clicks, user.Conversions));
+        UnitOutcome session = outcomes.Single(o => o.Unit == "session:x");
+        Assert.Equal((1L, 1L, 0L, 1L), (session.Impressions, session.Clicks, session.ClicksA, session.ClicksB));
+        Assert.Equal("b", await experiments.GetAssignedVariantAsync("home", "user:5"));
+        Assert.Null(await experiments.GetAssignedVariantAsync("home", "user:6"));
+    }
 }
 
 public sealed class SqliteFeedbackStoreTests : FeedbackStoreContractTests
@@ -241,7 +297,7 @@ public sealed class PostgresFeedbackStoreTests : FeedbackStoreContractTests
     {
         public string Provider => "postgres";
 
-        public Task<int> MigrateAsync(CancellationToken cancellationToken = default) => Task.FromResult(1);
+        public Task<int> MigrateAsync(CancellationToken cancellationToken = default) => Task.FromResult(SchemaVersion);
 
         public Task<long> UpsertRatingAsync(RatingWrite rating, CancellationToken cancellationToken = default) => Skip<long>();
 

@@ -1,0 +1,174 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace MovieRec.Api.Tests;
+
+/// <summary>/admin/experiments (admin key, persisted), enrolment in /recommend/user and POST /recommend, interleaving and Thompson allocation.</summary>
+public sealed class ExperimentApiTests(MovieRecApiFactory factory) : IClassFixture<MovieRecApiFactory>
+{
+    private HttpClient Admin()
+    {
+        HttpClient client = factory.CreateClient();
+        client.DefaultRequestHeaders.Add("X-Api-Key", MovieRecApiFactory.AdminKey);
+        return client;
+    }
+
+    private static object Ab(string name, string allocation = "fixed") => new
+    {
+        name,
+        type = "ab",
+        salt = name,
+        allocation,
+        variants = new object[] { new { name = "control", model = "popular" }, new { name = "treatment", model = "svd" } },
+    };
+
+    [Fact]
+    public async Task Admin_endpoints_need_the_key_validate_and_persist()
+    {
+        await factory.WaitUntilReadyAsync();
+        HttpClient anonymous = factory.CreateClient();
+        HttpClient admin = Admin();
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PostAsJsonAsync("/admin/experiments", Ab("crud"))).StatusCode);
+        JsonElement bad = await ApiAssert.ProblemAsync(await admin.PostAsJsonAsync("/admin/experiments", new
+        {
+            name = "crud",
+            type = "ab",
+            variants = new object[] { new { name = "a", model = "popular" }, new { name = "a", model = "nope", weight = -1 } },
+        }), HttpStatusCode.BadRequest);
+        Assert.Contains("variants[1].model", ApiAssert.ErrorFields(bad));
+        Assert.Contains("variants[1].name", ApiAssert.ErrorFields(bad));
+        Assert.Contains("variants[1].weight", ApiAssert.ErrorFields(bad));
+
+        Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync("/admin/experiments", Ab("crud"))).StatusCode);
+        await ApiAssert.ProblemAsync(await admin.PostAsJsonAsync("/admin/experiments", Ab("crud")), HttpStatusCode.Conflict);
+        JsonElement list = await ApiAssert.OkAsync<JsonElement>(await anonymous.GetAsync("/experiments"));
+        JsonElement stored = list.GetProperty("experiments").EnumerateArray().Single(e => e.GetProperty("name").GetString() == "crud");
+        Assert.Equal("store", stored.GetProperty("source").GetString());
+        Assert.True(stored.GetProperty("active").GetBoolean());
+
+        // Ended: still listed and reported, no longer enrolling.
+        var ended = new { name = "crud", type = "ab", end = "2020-01-01T00:00:00Z", variants = new object[] { new { name = "control", model = "popular" }, new { name = "treatment", model = "svd" } } };
+        Assert.Equal(HttpStatusCode.OK, (await admin.PutAsJsonAsync("/admin/experiments/crud", ended)).StatusCode);
+        JsonElement report = await ApiAssert.OkAsync<JsonElement>(await anonymous.GetAsync("/experiments/crud"));
+        Assert.False(report.GetProperty("active").GetBoolean());
+        JsonElement notEnrolled = await ApiAssert.OkAsync<JsonElement>(await anonymous.GetAsync("/recommend/user?userId=1&n=5"));
+        Assert.Equal(JsonValueKind.Null, notEnrolled.GetProperty("experiment").ValueKind);
+
+        await ApiAssert.ProblemAsync(await admin.PutAsJsonAsync("/admin/experiments/other", Ab("crud")), HttpStatusCode.BadRequest);
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync("/admin/experiments/crud")).StatusCode);
+        await ApiAssert.ProblemAsync(await admin.DeleteAsync("/admin/experiments/crud"), HttpStatusCode.NotFound);
+        await ApiAssert.ProblemAsync(await anonymous.GetAsync("/experiments/crud"), HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task Enrolled_users_and_sessions_get_their_variant_sticky_and_an_explicit_model_opts_out()
+    {
+        await factory.WaitUntilReadyAsync();
+        HttpClient admin = Admin();
+        Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync("/admin/experiments", Ab("sticky"))).StatusCode);
+        try
+        {
+            var seen = new HashSet<string>();
+            for (int user = 1; user <= 20; user++)
+            {
+                JsonElement first = await ApiAssert.OkAsync<JsonElement>(await admin.GetAsync($"/recommend/user?userId={user}&n=5"));
+                JsonElement second = await ApiAssert.OkAsync<JsonElement>(await admin.GetAsync($"/recommend/user?userId={user}&n=5"));
+                string variant = first.GetProperty("variant").GetString()!;
+                seen.Add(variant);
+                Assert.Equal("sticky", first.GetProperty("experiment").GetString());
+                Assert.Equal(variant, second.GetProperty("variant").GetString());
+                Assert.NotEqual(first.GetProperty("recommendationId").GetString(), second.GetProperty("recommendationId").GetString());
+                Assert.Equal(variant == "treatment" ? "svd" : "popular", first.GetProperty("model").GetString());
+            }
+
+            Assert.Equal(2, seen.Count);
+            JsonElement chosen = await ApiAssert.OkAsync<JsonElement>(await admin.GetAsync("/recommend/user?userId=1&n=5&model=svd"));
+            Assert.Equal(JsonValueKind.Null, chosen.GetProperty("experiment").ValueKind);
+
+            JsonElement visitor = await ApiAssert.OkAsync<JsonElement>(await admin.PostAsJsonAsync("/recommend", new { sessionId = "browser-42", n = 5 }));
+            Assert.Equal("sticky", visitor.GetProperty("experiment").GetString());
+            JsonElement anonymous = await ApiAssert.OkAsync<JsonElement>(await admin.PostAsJsonAsync("/recommend", new { n = 5 }));
+            Assert.Equal(JsonValueKind.Null, anonymous.GetProperty("experiment").ValueKind);
+            JsonElement unknown = await ApiAssert.ProblemAsync(await admin.GetAsync("/recommend/user?userId=1&experiment=nope"), HttpStatusCode.BadRequest);
+            Assert.Contains("experiment", ApiAssert.ErrorFields(unknown));
+        }
+        finally
+        {
+            await admin.DeleteAsync("/admin/experiments/sticky");
+        }
+    }
+
+    [Fact]
+    public async Task Interleaving_records_each_positions_variant_and_credits_clicks_to_it()
+    {
+        await factory.WaitUntilReadyAsync();
+        HttpClient admin = Admin();
+        var definition = new
+        {
+            name = "mix",
+            type = "interleave",
+            variants = new object[] { new { name = "pop", model = "popular" }, new { name = "als", model = "implicit-als" } },
+        };
+        Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync("/admin/experiments", definition)).StatusCode);
+        try
+        {
+            for (int user = 1; user <= 30; user++)
+            {
+                JsonElement list = await ApiAssert.OkAsync<JsonElement>(await admin.GetAsync($"/recommend/user?userId={user}&n=6"));
+                Assert.Equal("interleave", list.GetProperty("variant").GetString());
+                string id = list.GetProperty("recommendationId").GetString()!;
+                JsonElement[] items = [.. list.GetProperty("items").EnumerateArray()];
+                Assert.Equal(6, items.Length);
+                Assert.All(items, i => Assert.Contains(i.GetProperty("variant").GetString(), new[] { "pop", "als" }));
+                // This simulated audience clicks only what the "als" team contributed.
+                foreach (JsonElement item in items)
+                {
+                    int movie = item.GetProperty("movieId").GetInt32();
+                    await ApiAssert.OkAsync<JsonElement>(await admin.PostAsJsonAsync("/events", new { userId = user, movieId = movie, type = "impression", recommendationId = id }));
+                    if (item.GetProperty("variant").GetString() == "als")
+                    {
+                        await ApiAssert.OkAsync<JsonElement>(await admin.PostAsJsonAsync("/events", new { userId = user, movieId = movie, type = "click", recommendationId = id }));
+                    }
+                }
+            }
+
+            JsonElement report = await ApiAssert.OkAsync<JsonElement>(await admin.GetAsync("/experiments/mix"));
+            JsonElement preference = report.GetProperty("preference");
+            Assert.Equal(30, preference.GetProperty("winsB").GetInt64());
+            Assert.Equal(1.0, preference.GetProperty("shareB").GetDouble(), 9);
+            Assert.True(preference.GetProperty("pValue").GetDouble() < 1e-6);
+            Assert.Equal("als", report.GetProperty("winner").GetString());
+        }
+        finally
+        {
+            await admin.DeleteAsync("/admin/experiments/mix");
+        }
+    }
+
+    [Fact]
+    public async Task Thompson_allocation_reports_the_posterior_share_of_each_variant()
+    {
+        await factory.WaitUntilReadyAsync();
+        HttpClient admin = Admin();
+        Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync("/admin/experiments", Ab("bandit", "thompson"))).StatusCode);
+        try
+        {
+            JsonElement list = await ApiAssert.OkAsync<JsonElement>(await admin.GetAsync("/recommend/user?userId=3&n=5"));
+            string variant = list.GetProperty("variant").GetString()!;
+            JsonElement again = await ApiAssert.OkAsync<JsonElement>(await admin.GetAsync("/recommend/user?userId=3&n=5"));
+            Assert.Equal(variant, again.GetProperty("variant").GetString());
+
+            JsonElement report = await ApiAssert.OkAsync<JsonElement>(await admin.GetAsync("/experiments/bandit"));
+            double[] allocation = [.. report.GetProperty("thompsonAllocation").EnumerateArray().Select(a => a.GetDouble())];
+            Assert.Equal(2, allocation.Length);
+            Assert.Equal(1.0, allocation.Sum(), 9);
+            Assert.Equal(JsonValueKind.Null, report.GetProperty("sampleRatio").ValueKind);
+        }
+        finally
+        {
+            await admin.DeleteAsync("/admin/experiments/bandit");
+        }
+    }
+}
