@@ -18,6 +18,7 @@ internal static class CliApp
             EvaluateCommand.Create(console),
             TrainCommand.Create(console),
             AbTestCommand.Create(console),
+            ExperimentCommands.Create(console),
             ModelsCommand(console),
         };
         return root.Parse(args).Invoke();

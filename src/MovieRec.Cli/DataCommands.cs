@@ -17,6 +17,7 @@ internal static class DataCommands
             Fetch(console),
             List(console),
             SyntheticCommands.Synth(console),
+            SyntheticCommands.Compare(console),
         };
 
     private static Command Info(IAnsiConsole console)

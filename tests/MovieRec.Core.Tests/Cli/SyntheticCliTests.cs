@@ -57,4 +57,50 @@ public sealed class SyntheticCliTests : IDisposable
         Assert.Equal(1, code);
         Assert.Contains("do not fit", _out.ToString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Data_compare_json_has_fidelity_utility_and_privacy()
+    {
+        string source = Fixtures.WriteCsvDataset(_dir, Fixtures.SyntheticRatings(40, 50));
+        string output = Path.Combine(_dir.Path, "synthetic");
+        Assert.Equal(0, CliApp.Run(["data", "synth", source, "--out", output], _console));
+        _out.GetStringBuilder().Clear();
+
+        int code = CliApp.Run(["data", "compare", source, output, "--json", "--model", "baseline"], _console);
+
+        Assert.Equal(0, code);
+        using var json = System.Text.Json.JsonDocument.Parse(_out.ToString());
+        Assert.True(json.RootElement.GetProperty("fidelity").GetArrayLength() >= 7);
+        Assert.True(json.RootElement.GetProperty("utility").GetProperty("syntheticRmse").GetDouble() > 0);
+        Assert.Equal(0, json.RootElement.GetProperty("privacy").GetProperty("exactProfileCopies").GetInt32());
+    }
+
+    [Fact]
+    public void Experiment_synthetic_prints_the_six_rows_and_writes_rmse_and_mae()
+    {
+        string source = Fixtures.WriteCsvDataset(_dir, Fixtures.SyntheticRatings(100, 90));
+        string jsonPath = Path.Combine(_dir.Path, "r.json");
+
+        string plotPath = Path.Combine(_dir.Path, "r.png");
+
+        int code = CliApp.Run(["experiment", "synthetic", source, "--model", "baseline", "--variants", "full", "--json", jsonPath, "--plot", plotPath], _console);
+
+        Assert.Equal(0, code);
+        byte[] png = File.ReadAllBytes(plotPath);
+        Assert.True(png.Length > 1000 && png[1] == (byte)'P' && png[2] == (byte)'N' && png[3] == (byte)'G');
+        Assert.Contains("augmentation", _out.ToString(), StringComparison.Ordinal);
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(jsonPath));
+        System.Text.Json.JsonElement[] rows = [.. json.RootElement.GetProperty("experiments").EnumerateArray()];
+        Assert.Equal(6, rows.Length);
+        Assert.All(rows, r => Assert.True(r.GetProperty("rmse").GetDouble() > 0 && r.GetProperty("mae").GetDouble() > 0));
+    }
+
+    [Fact]
+    public void Experiment_synthetic_names_an_unknown_model()
+    {
+        string source = Fixtures.WriteCsvDataset(_dir, Fixtures.SyntheticRatings(30, 40));
+
+        Assert.Equal(1, CliApp.Run(["experiment", "synthetic", source, "--model", "nope"], _console));
+        Assert.Contains("Unknown model 'nope'", _out.ToString(), StringComparison.Ordinal);
+    }
 }

@@ -1,0 +1,29 @@
+using MovieRec.Core.Data;
+using MovieRec.Core.Synthetic;
+
+namespace MovieRec.Core.Tests.Synthetic;
+
+public sealed class SyntheticExperimentsTests : IDisposable
+{
+    private readonly TempFolder _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void Six_experiments_per_variant_with_the_sizes_of_the_table()
+    {
+        MovieLensDataset real = MovieLensLoader.Load(Fixtures.WriteCsvDataset(_dir, Fixtures.SyntheticRatings(100, 90, seed: 5), movies: 90));
+        int n = real.Ratings.Length;
+
+        IReadOnlyList<ExperimentRow> rows = SyntheticExperiments.Run(real, new ExperimentOptions { Model = "baseline", Seed = 5 });
+
+        Assert.Equal(12, rows.Count);
+        Assert.Equal([1, 2, 3, 4, 5, 6, 1, 2, 3, 4, 5, 6], rows.Select(r => r.Number));
+        ExperimentRow[] full = [.. rows.Where(r => r.Variant == "full")];
+        int train = (int)Math.Round(n * 0.8), test = (int)Math.Round(n * 0.2);
+        Assert.Equal([train, test, train + test, test, train, test], full.Select(r => r.TrainRatings));
+        Assert.All(rows, r => Assert.True(r.Rmse > 0 && r.Mae > 0 && r.Mae <= r.Rmse && r.Rmse < 2));
+        // Trained on the real training set and tested on real ratings beats the 2%-sized control.
+        Assert.True(full[0].Rmse < rows[5].Rmse);
+    }
+}
