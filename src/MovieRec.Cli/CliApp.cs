@@ -19,6 +19,8 @@ internal static class CliApp
             TrainCommand.Create(console),
             AbTestCommand.Create(console),
             ExperimentCommands.Create(console),
+            SparkCommands.Import(console),
+            BenchCommands.Create(console),
             ModelsCommand(console),
         };
         return root.Parse(args).Invoke();

@@ -18,6 +18,7 @@ internal static class DataCommands
             List(console),
             SyntheticCommands.Synth(console),
             SyntheticCommands.Compare(console),
+            SparkCommands.Export(console),
         };
 
     private static Command Info(IAnsiConsole console)
@@ -146,5 +147,6 @@ internal static class DataCommands
         skippedRows = s.SkippedRows,
         problems = dataset.Report.Problems,
         loadSeconds,
+        ratingsFromCache = dataset.Report.RatingsFromCache,
     };
 }

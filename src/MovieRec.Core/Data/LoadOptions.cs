@@ -16,6 +16,15 @@ public sealed record LoadOptions
 
     /// <summary>Read the catalogue, tags and links too (only ratings when false).</summary>
     public bool IncludeMetadata { get; init; } = true;
+
+    /// <summary>Keep a binary copy of large parsed ratings files (see <see cref="RatingsCache"/>) and load from it while the file is unchanged.</summary>
+    public bool UseCache { get; init; } = true;
+
+    /// <summary>Ratings files smaller than this are always parsed (they parse in well under a second).</summary>
+    public long CacheMinBytes { get; init; } = 64L << 20;
+
+    /// <summary>Where the cache lives (null: $MOVIEREC_CACHE, else ~/.cache/movierec).</summary>
+    public string? CacheFolder { get; init; }
 }
 
 /// <summary>What happened while reading: rows skipped, duplicates dropped.</summary>
@@ -27,6 +36,9 @@ public sealed class LoadReport
 
     /// <summary>(user, movie) pairs rated more than once; only the latest rating by timestamp is kept.</summary>
     public int DuplicateRatings { get; internal set; }
+
+    /// <summary>The ratings came from <see cref="RatingsCache"/> (the file is unchanged since it was last parsed).</summary>
+    public bool RatingsFromCache { get; internal set; }
 
     /// <summary>The first few skipped rows, as error messages.</summary>
     public IReadOnlyList<string> Problems => _problems;

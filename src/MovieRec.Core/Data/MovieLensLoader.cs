@@ -83,7 +83,7 @@ public static partial class MovieLensLoader
         if (options.IncludeRatings)
         {
             files.Add(ratingsPath);
-            ratings = LoadRatings(ratingsPath, scale, options, report);
+            ratings = RatingsCache.LoadOrParse(ratingsPath, options, report, () => LoadRatings(ratingsPath, scale, options, report));
         }
 
         IReadOnlyList<Movie> movies = [];

@@ -291,7 +291,7 @@ public sealed class SyntheticGenerator
         }
 
         File.Move(staged, ratingsPath, overwrite: true);
-        WriteMovies(Path.Combine(folder, "movies.csv"), population);
+        WriteMovies(Path.Combine(folder, "movies.csv"), size, seed);
         WriteProvenance(Path.Combine(folder, "synthetic.json"), size, seed, population.RealMovies);
         return new SynthesisResult(folder, size, population.RealMovies, fitSeconds, clock.Elapsed.TotalSeconds);
     }
@@ -483,44 +483,53 @@ public sealed class SyntheticGenerator
         return cuts;
     }
 
-    private void WriteMovies(string path, Population population)
+    /// <summary>
+    /// The movies a generation of <paramref name="size"/> writes to movies.csv: the source's whole catalogue when the
+    /// movies are the real ones, else movies 1..N titled "Synthetic movie N (year)" with the genres and year of a
+    /// random real movie.
+    /// </summary>
+    public IReadOnlyList<Movie> Catalogue(SynthesisSize size, int seed)
     {
-        var byId = new Dictionary<int, Movie>();
-        foreach (Movie movie in _movies)
+        if (size.Movies == SourceMovies)
         {
-            byId.TryAdd(movie.MovieId, movie);
-        }
-
-        using var writer = new StreamWriter(path + ".tmp", append: false, new UTF8Encoding(false));
-        writer.Write("movieId,title,genres\n");
-        if (population.RealMovies)
-        {
-            // The real catalogue, unrated movies included: movies are public, and every command shows titles.
-            var ids = new SortedSet<int>(population.ItemIds.ToArray());
+            var byId = new SortedDictionary<int, Movie>();
             foreach (Movie movie in _movies)
             {
-                ids.Add(movie.MovieId);
+                byId.TryAdd(movie.MovieId, movie);
             }
 
-            foreach (int id in ids)
+            foreach (int id in _realItemIds)
             {
-                Movie movie = byId.TryGetValue(id, out Movie? known) ? known : new Movie(id, $"Movie {id}", null, []);
-                WriteMovie(writer, id, movie.Title, movie.Genres);
+                byId.TryAdd(id, new Movie(id, $"Movie {id}", null, []));
             }
+
+            return [.. byId.Values];
         }
-        else
+
+        Movie[] catalogue = [.. _movies];
+        var result = new Movie[size.Movies];
+        for (int i = 0; i < result.Length; i++)
         {
-            Movie[] catalogue = [.. _movies];
-            for (int i = 0; i < population.ItemIds.Length; i++)
+            SplitMix random = SplitMix.For(seed, 6, i);
+            Movie? model = catalogue.Length > 0 ? catalogue[random.NextInt(catalogue.Length)] : null;
+            string year = model?.Year is int y ? string.Create(CultureInfo.InvariantCulture, $" ({y})") : string.Empty;
+            result[i] = new Movie(i + 1, $"Synthetic movie {i + 1}{year}", model?.Year, model?.Genres ?? []);
+        }
+
+        return result;
+    }
+
+    private void WriteMovies(string path, SynthesisSize size, int seed)
+    {
+        using (var writer = new StreamWriter(path + ".tmp", append: false, new UTF8Encoding(false)))
+        {
+            writer.Write("movieId,title,genres\n");
+            foreach (Movie movie in Catalogue(size, seed))
             {
-                SplitMix random = SplitMix.For(population.Seed, 6, i);
-                Movie? model = catalogue.Length > 0 ? catalogue[random.NextInt(catalogue.Length)] : null;
-                string year = model?.Year is int y ? string.Create(CultureInfo.InvariantCulture, $" ({y})") : string.Empty;
-                WriteMovie(writer, population.ItemIds[i], $"Synthetic movie {population.ItemIds[i]}{year}", model?.Genres ?? []);
+                WriteMovie(writer, movie.MovieId, movie.Title, movie.Genres);
             }
         }
 
-        writer.Close();
         File.Move(path + ".tmp", path, overwrite: true);
     }
 

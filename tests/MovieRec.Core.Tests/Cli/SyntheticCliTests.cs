@@ -103,4 +103,25 @@ public sealed class SyntheticCliTests : IDisposable
         Assert.Equal(1, CliApp.Run(["experiment", "synthetic", source, "--model", "nope"], _console));
         Assert.Contains("Unknown model 'nope'", _out.ToString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Data_export_writes_parquet_and_import_spark_als_publishes_a_bundle()
+    {
+        Rating[] ratings = Fixtures.SyntheticRatings(12, 20);
+        string source = Fixtures.WriteCsvDataset(_dir, ratings, movies: 20);
+        string parquet = Path.Combine(_dir.Path, "parquet");
+
+        Assert.Equal(0, CliApp.Run(["data", "export", source, "--parquet", parquet], _console));
+        Assert.Equal(ratings, MovieRec.Core.Data.ParquetRatings.Read(Path.Combine(parquet, "ratings.parquet")));
+
+        SparkAlsLayout layout = SparkAlsLayout.Write(Path.Combine(_dir.Path, "als"), users: 12, [.. Enumerable.Range(0, 20).Select(Fixtures.MovieId)], rank: 5);
+        string models = Path.Combine(_dir.Path, "models");
+        Assert.Equal(0, CliApp.Run(["import", "spark-als", layout.Folder, "--out", models, "--data", source], _console));
+        Assert.Contains("published", _out.ToString(), StringComparison.Ordinal);
+        Assert.NotNull(MovieRec.Core.Artifacts.BundleStore.CurrentFolder(models));
+
+        _out.GetStringBuilder().Clear();
+        Assert.Equal(1, CliApp.Run(["import", "spark-als", Path.Combine(_dir.Path, "nowhere"), "--out", models], _console));
+        Assert.Contains("does not exist", _out.ToString(), StringComparison.Ordinal);
+    }
 }
