@@ -79,7 +79,8 @@ public sealed class AutoRecTrainer(AutoRecOptions? options = null) : IRecommende
 
         var net = new AutoRecNetwork(users, k);
         net.Initialize(random);
-        int threads = Math.Max(1, Math.Min(options.EffectiveThreads, Options.BatchSize));
+        // As SGD: one thread below a million ratings unless asked, since per-batch barriers cost more than they save there.
+        int threads = Math.Max(1, Math.Min(Factorization.SvdTrainer.SgdThreads(options, train.Count), Options.BatchSize));
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = options.CancellationToken };
         var gradients = new AutoRecNetwork[threads];
         for (int t = 0; t < threads; t++)

@@ -107,7 +107,8 @@ public sealed class DeepMfTrainer(DeepMfOptions? options = null, string? name = 
         net.Initialize(random);
         var grad = new DeepMfGradient(net);
         var adamDense = new Adam(net.Dense.Length);
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.EffectiveThreads, CancellationToken = options.CancellationToken };
+        // As SGD: one thread below a million ratings unless asked (the chunking keeps the result the same either way).
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Factorization.SvdTrainer.SgdThreads(options, train.Count), CancellationToken = options.CancellationToken };
         var work = new DeepMfBatch(net, Options.BatchSize);
         int[] order = [.. Enumerable.Range(0, fitU.Length)];
         var stopping = new EarlyStopping(Name, Options.Epochs, valU.Length > 0 ? Options.EarlyStoppingPatience : 0, options);
