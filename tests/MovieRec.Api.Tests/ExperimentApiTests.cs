@@ -148,27 +148,57 @@ public sealed class ExperimentApiTests(MovieRecApiFactory factory) : IClassFixtu
     }
 
     [Fact]
-    public async Task Thompson_allocation_reports_the_posterior_share_of_each_variant()
+    public async Task Thompson_allocation_moves_traffic_to_the_variant_that_converts()
     {
         await factory.WaitUntilReadyAsync();
         HttpClient admin = Admin();
         Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync("/admin/experiments", Ab("bandit", "thompson"))).StatusCode);
         try
         {
-            JsonElement list = await ApiAssert.OkAsync<JsonElement>(await admin.GetAsync("/recommend/user?userId=3&n=5"));
-            string variant = list.GetProperty("variant").GetString()!;
-            JsonElement again = await ApiAssert.OkAsync<JsonElement>(await admin.GetAsync("/recommend/user?userId=3&n=5"));
-            Assert.Equal(variant, again.GetProperty("variant").GetString());
+            // Treatment users rate the first movie of their list 5 (a conversion); control users convert never.
+            for (int user = 1; user <= Fixtures.Users; user++)
+            {
+                JsonElement list = await ApiAssert.OkAsync<JsonElement>(await admin.GetAsync($"/recommend/user?userId={user}&n=5"));
+                string id = list.GetProperty("recommendationId").GetString()!;
+                JsonElement[] items = [.. list.GetProperty("items").EnumerateArray()];
+                foreach (JsonElement item in items)
+                {
+                    await ApiAssert.OkAsync<JsonElement>(await admin.PostAsJsonAsync("/events",
+                        new { userId = user, movieId = item.GetProperty("movieId").GetInt32(), type = "impression", recommendationId = id }));
+                }
+
+                if (list.GetProperty("variant").GetString() == "treatment")
+                {
+                    await ApiAssert.OkAsync<JsonElement>(await admin.PostAsJsonAsync($"/users/{user}/ratings", new { movieId = items[0].GetProperty("movieId").GetInt32(), rating = 5.0 }));
+                }
+
+                // Sticky under adaptive allocation too.
+                JsonElement again = await ApiAssert.OkAsync<JsonElement>(await admin.GetAsync($"/recommend/user?userId={user}&n=5"));
+                Assert.Equal(list.GetProperty("variant").GetString(), again.GetProperty("variant").GetString());
+            }
 
             JsonElement report = await ApiAssert.OkAsync<JsonElement>(await admin.GetAsync("/experiments/bandit"));
             double[] allocation = [.. report.GetProperty("thompsonAllocation").EnumerateArray().Select(a => a.GetDouble())];
-            Assert.Equal(2, allocation.Length);
             Assert.Equal(1.0, allocation.Sum(), 9);
+            Assert.True(allocation[1] > 0.95, report.ToString());
             Assert.Equal(JsonValueKind.Null, report.GetProperty("sampleRatio").ValueKind);
+
+            // New units, once the bandit has re-read the outcomes, go mostly to the treatment.
+            await Task.Delay(ExperimentServiceRefresh);
+            int toTreatment = 0;
+            for (int user = 1001; user <= 1020; user++)
+            {
+                JsonElement list = await ApiAssert.OkAsync<JsonElement>(await admin.GetAsync($"/recommend/user?userId={user}&n=5&allowFallback=true"));
+                toTreatment += list.GetProperty("variant").GetString() == "treatment" ? 1 : 0;
+            }
+
+            Assert.True(toTreatment >= 16, $"{toTreatment} of 20 new users went to the treatment; {report}");
         }
         finally
         {
             await admin.DeleteAsync("/admin/experiments/bandit");
         }
     }
+
+    private static TimeSpan ExperimentServiceRefresh => Hosting.ExperimentService.ThompsonRefresh + TimeSpan.FromMilliseconds(200);
 }
