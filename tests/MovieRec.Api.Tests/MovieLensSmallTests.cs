@@ -57,6 +57,13 @@ public sealed class MovieLensSmallTests
         MoviePage toy = await ApiAssert.OkAsync<MoviePage>(await client.GetAsync("/movies?query=toy&genre=Animation&page=1&pageSize=20"));
         Assert.Contains(toy.Items, m => m.Title == "Toy Story (1995)");
 
+        foreach ((string query, string title) in (string, string)[])[("godfather", "Godfather, The (1972)"), ("the godfather", "Godfather, The (1972)"),
+            ("godfahter", "Godfather, The (1972)"), ("matrix 1999", "Matrix, The (1999)")])
+        {
+            MoviePage found = await ApiAssert.OkAsync<MoviePage>(await client.GetAsync($"/movies?query={Uri.EscapeDataString(query)}"));
+            Assert.Equal(title, found.Items[0].Title);
+        }
+
         MovieResponse toyStory = await ApiAssert.OkAsync<MovieResponse>(await client.GetAsync("/movies/1"));
         Assert.Equal((1995, 215), (toyStory.Year, toyStory.RatingCount));
 

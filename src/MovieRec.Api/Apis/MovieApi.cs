@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using Microsoft.AspNetCore.Http.HttpResults;
 using MovieRec.Api.Contracts;
 using MovieRec.Api.Hosting;
@@ -12,7 +13,7 @@ public static class MovieApi
     public static IEndpointRouteBuilder MapMovieApi(this IEndpointRouteBuilder app)
     {
         RouteGroupBuilder api = app.MapGroup("/movies").WithTags("Movies");
-        api.MapGet("/", SearchMovies).WithName("SearchMovies").WithSummary("Search the catalogue by title text and genre, a page at a time");
+        api.MapGet("/", SearchMovies).WithName("SearchMovies").WithSummary("Search the catalogue by title (best match first, forgiving \"Title, The\" and small typos) and genre, a page at a time");
         api.MapGet("/{id:int}", GetMovie).WithName("GetMovie").WithSummary("One movie with its rating count and mean");
         api.MapGet("/{id:int}/similar", SimilarMovies).WithName("SimilarMovies").WithSummary("Movies most similar to one, by a model that has a similarity");
         return app;
@@ -37,16 +38,10 @@ public static class MovieApi
         }
 
         string? text = string.IsNullOrWhiteSpace(query) ? null : query.Trim();
-        IEnumerable<Movie> matches = bundle.MoviesInOrder;
-        if (genre is not null)
-        {
-            matches = matches.Where(m => bundle.MoviesByGenre[genre].Contains(m.MovieId));
-        }
-
-        if (text is not null)
-        {
-            matches = matches.Where(m => m.Title.Contains(text, StringComparison.OrdinalIgnoreCase));
-        }
+        FrozenSet<int>? inGenre = genre is null ? null : bundle.MoviesByGenre[genre];
+        IEnumerable<Movie> matches = text is not null
+            ? bundle.Search.Search(text, inGenre is null ? null : m => inGenre.Contains(m.MovieId)).Select(m => m.Movie)
+            : inGenre is null ? bundle.MoviesInOrder : bundle.MoviesInOrder.Where(m => inGenre.Contains(m.MovieId));
 
         Movie[] all = [.. matches];
         MovieResponse[] items = [.. all.Skip((int)Math.Min(int.MaxValue, (long)(page - 1) * pageSize)).Take(pageSize).Select(m => ToResponse(bundle, m))];

@@ -16,7 +16,7 @@ public sealed record MoviePage(
     [property: Description("1-based page number.")] int Page,
     [property: Description("Page size.")] int PageSize,
     [property: Description("Movies matching the search, over all pages.")] int Total,
-    [property: Description("This page, by movie id.")] IReadOnlyList<MovieResponse> Items);
+    [property: Description("This page: best match first when there is a query, else by movie id.")] IReadOnlyList<MovieResponse> Items);
 
 [Description("Movies like a given one.")]
 public sealed record SimilarMoviesResponse(

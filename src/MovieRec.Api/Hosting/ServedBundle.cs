@@ -42,6 +42,11 @@ public sealed class ServedBundle
 
         MoviesByGenre = genres.ToFrozenDictionary(g => g.Key, g => g.Value.ToFrozenSet(), StringComparer.OrdinalIgnoreCase);
         Genres = [.. genres.Keys.Order(StringComparer.Ordinal)];
+        Search = new MovieSearch(MoviesInOrder, id =>
+        {
+            int i = bundle.Ratings.Items.IndexOf(id);
+            return i < 0 ? 0 : bundle.Ratings.ItemRatingCount(i);
+        });
         ModelNames = [.. bundle.Manifest.Models.Select(m => m.Name)];
         SimilarModels = [.. ModelNames.Where(name => SupportsSimilar(bundle.Models[name]))];
     }
@@ -59,6 +64,9 @@ public sealed class ServedBundle
     public FrozenDictionary<string, FrozenSet<int>> MoviesByGenre { get; }
 
     public IReadOnlyList<string> Genres { get; }
+
+    /// <summary>Title search by relevance (the page, <c>GET /movies?query=</c>); ties go to the more-rated movie.</summary>
+    public MovieSearch Search { get; }
 
     /// <summary>Model names in manifest order.</summary>
     public IReadOnlyList<string> ModelNames { get; }
