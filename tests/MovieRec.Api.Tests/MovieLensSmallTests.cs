@@ -57,8 +57,12 @@ public sealed class MovieLensSmallTests
         MoviePage toy = await ApiAssert.OkAsync<MoviePage>(await client.GetAsync("/movies?query=toy&genre=Animation&page=1&pageSize=20"));
         Assert.Contains(toy.Items, m => m.Title == "Toy Story (1995)");
 
-        foreach ((string query, string title) in (string, string)[])[("godfather", "Godfather, The (1972)"), ("the godfather", "Godfather, The (1972)"),
-            ("godfahter", "Godfather, The (1972)"), ("matrix 1999", "Matrix, The (1999)")])
+        (string Query, string Title)[] searches =
+        [
+            ("godfather", "Godfather, The (1972)"), ("the godfather", "Godfather, The (1972)"),
+            ("godfahter", "Godfather, The (1972)"), ("matrix 1999", "Matrix, The (1999)"),
+        ];
+        foreach ((string query, string title) in searches)
         {
             MoviePage found = await ApiAssert.OkAsync<MoviePage>(await client.GetAsync($"/movies?query={Uri.EscapeDataString(query)}"));
             Assert.Equal(title, found.Items[0].Title);
