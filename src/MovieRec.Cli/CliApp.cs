@@ -22,7 +22,13 @@ internal static class CliApp
             SparkCommands.Import(console),
             BenchCommands.Create(console),
             ModelsCommand(console),
+            ReportCommand.Create(console),
         };
+        foreach (Command command in PeopleCommands.Create(console, () => !Console.IsInputRedirected))
+        {
+            root.Add(command);
+        }
+
         return root.Parse(args).Invoke();
     }
 

@@ -85,7 +85,7 @@ internal static class EvaluateCommand
         return command;
     }
 
-    private static IReadOnlyList<DataSplit> MakeSplits(string folder, string[] pairs, string splitter, int folds, int seed,
+    internal static IReadOnlyList<DataSplit> MakeSplits(string folder, string[] pairs, string splitter, int folds, int seed,
         double testFraction, int lastN, LoadOptions load, IAnsiConsole console)
     {
         RatingScale scale = MovieLensLoader.ScaleOf(MovieLensLoader.DetectFormat(folder));
@@ -192,7 +192,9 @@ internal static class EvaluateCommand
     private static void PrintResults(IAnsiConsole console, IReadOnlyList<ModelEvaluation> results, EvaluationOptions options, bool perFold)
     {
         int k = options.K;
-        var table = new Table().Title($"mean over {results[0].Folds.Count} split(s)");
+        int splits = results[0].Folds.Count;
+        // With several splits each cell is the mean ± the standard deviation over them (as Surprise prints both).
+        var table = new Table().Title(splits > 1 ? $"mean ± standard deviation over {splits} splits" : "one split");
         table.AddColumns("model", "RMSE", "MAE");
         if (options.Ranking)
         {
@@ -202,10 +204,12 @@ internal static class EvaluateCommand
         table.AddColumns("fit s", "test s");
         foreach (ModelEvaluation r in results)
         {
-            var row = new List<string> { Markup.Escape(r.Model), F(r.Rmse), F(r.Mae) };
+            var row = new List<string> { Markup.Escape(r.Model), MeanStd(r, f => f.Rmse), MeanStd(r, f => f.Mae) };
             if (options.Ranking)
             {
-                row.AddRange([F(r.PrecisionAtK), F(r.RecallAtK), F(r.NdcgAtK), F(r.MapAtK), F(r.HitRateAtK), F(r.Coverage)]);
+                row.AddRange([
+                    MeanStd(r, f => f.Ranking?.Precision), MeanStd(r, f => f.Ranking?.Recall), MeanStd(r, f => f.Ranking?.Ndcg),
+                    MeanStd(r, f => f.Ranking?.Map), MeanStd(r, f => f.Ranking?.HitRate), MeanStd(r, f => f.Ranking?.Coverage)]);
             }
 
             row.AddRange([S(r.FitSeconds), S(r.TestSeconds)]);
@@ -218,17 +222,49 @@ internal static class EvaluateCommand
             return;
         }
 
-        var folds = new Table().AddColumns("model", "split", "train", "test", "RMSE", "MAE", $"P@{k}", $"NDCG@{k}", "fit s", "test s");
+        // Seven narrow columns (five without ranking) so the table reads at 80 columns.
+        var folds = new Table().Title("per split").AddColumns("model", "split", "RMSE", "MAE");
+        if (options.Ranking)
+        {
+            folds.AddColumns($"P@{k}", $"NDCG@{k}");
+        }
+
+        folds.AddColumn("fit s");
         foreach (ModelEvaluation r in results)
         {
             foreach (FoldResult f in r.Folds)
             {
-                folds.AddRow(Markup.Escape(r.Model), Markup.Escape(f.Fold), f.TrainRatings.ToString(CultureInfo.InvariantCulture),
-                    f.TestRatings.ToString(CultureInfo.InvariantCulture), F(f.Rmse), F(f.Mae), F(f.Ranking?.Precision), F(f.Ranking?.Ndcg), S(f.FitSeconds), S(f.TestSeconds));
+                var row = new List<string> { Markup.Escape(r.Model), Markup.Escape(f.Fold), F(f.Rmse), F(f.Mae) };
+                if (options.Ranking)
+                {
+                    row.AddRange([F(f.Ranking?.Precision), F(f.Ranking?.Ndcg)]);
+                }
+
+                row.Add(S(f.FitSeconds));
+                folds.AddRow([.. row]);
             }
         }
 
         console.Write(folds);
+    }
+
+    /// <summary>"0.9123 ± 0.0051" over the folds (population standard deviation, as numpy and Surprise); the mean alone for one fold.</summary>
+    internal static string MeanStd(ModelEvaluation result, Func<FoldResult, double?> metric)
+    {
+        double[] values = [.. result.Folds.Select(metric).Where(v => v.HasValue).Select(v => v!.Value)];
+        if (values.Length == 0)
+        {
+            return "-";
+        }
+
+        double mean = values.Average();
+        if (values.Length == 1)
+        {
+            return F(mean);
+        }
+
+        double std = Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / values.Length);
+        return $"{F(mean)} ± {F(std)}";
     }
 
     private static string F(double? value) => value is double v ? v.ToString("0.0000", CultureInfo.InvariantCulture) : "-";

@@ -191,7 +191,8 @@ public static class Charts
     {
         if (names.Count > 1)
         {
-            plot.ShowLegend(Alignment.UpperRight);
+            // Outside the data area, so it never hides a line.
+            plot.ShowLegend(Edge.Right);
         }
         else
         {
