@@ -6,6 +6,7 @@ builder.AddMovieRec();
 
 WebApplication app = builder.Build();
 app.UseMovieRec();
+app.UseMovieRecPages();
 
 app.MapPredictionApi();
 app.MapRecommendationApi();
@@ -14,6 +15,7 @@ app.MapUserApi();
 app.MapFeedbackApi();
 app.MapModelApi();
 app.MapExperimentApi();
+app.MapPageApi();
 app.MapMovieRecHealth();
 
 await app.RunAsync().ConfigureAwait(false);

@@ -136,11 +136,12 @@ internal static class ReportCommand
     {
         var report = new HtmlReport($"MovieRec report: {dataset.Name}");
         DatasetSummary summary = DatasetSummary.Of(dataset);
+        DatasetStatistics stats = DatasetStatistics.From(dataset.Name, dataset.Ratings);
         report.AddSection("Dataset", $"{dataset.Folder}: {summary.Ratings:N0} ratings by {summary.Users:N0} users of {summary.RatedMovies:N0} movies " +
                 $"({summary.Movies:N0} in the catalogue), density {summary.Density:P2}, ratings {summary.MinRating}..{summary.MaxRating}, mean {summary.MeanRating:0.000}.")
-            .Add(DatasetCharts.RatingDistribution(dataset.Ratings, dataset.Name))
-            .Add(DatasetCharts.LongTail(dataset.Ratings, dataset.Name))
-            .Add(DatasetCharts.TopRated(dataset.Ratings, dataset.Movies, dataset.Name))
+            .Add(DatasetCharts.RatingDistribution(stats))
+            .Add(DatasetCharts.LongTail(stats))
+            .Add(DatasetCharts.TopRated(stats, dataset.Movies))
             .Add(DatasetCharts.GenreCounts(dataset.Movies, dataset.Name));
 
         string splitText = string.Join(", ", splits.Select(s => $"{s.Name} ({s.Train.Length:N0}/{s.Test.Length:N0})"));

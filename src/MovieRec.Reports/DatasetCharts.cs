@@ -9,53 +9,55 @@ namespace MovieRec.Reports;
 /// </summary>
 public static class DatasetCharts
 {
-    public static Chart RatingDistribution(IReadOnlyList<Rating> ratings, string datasetName)
+    public static Chart RatingDistribution(DatasetStatistics stats)
     {
-        var counts = new SortedDictionary<float, int>();
-        foreach (Rating r in ratings)
-        {
-            counts[r.Value] = counts.GetValueOrDefault(r.Value) + 1;
-        }
-
+        ArgumentNullException.ThrowIfNull(stats);
+        float[] keys = [.. stats.RatingValues.Keys.Order()];
         return Charts.Bars(
-            $"Rating distribution ({datasetName})",
+            $"Rating distribution ({stats.Name})",
             "Rating",
             "Number of ratings",
-            [.. counts.Keys.Select(k => k.ToString("0.0", CultureInfo.InvariantCulture))],
-            [new BarSeries("ratings", [.. counts.Values.Select(c => (double)c)])]);
+            [.. keys.Select(k => k.ToString("0.0", CultureInfo.InvariantCulture))],
+            [new BarSeries("ratings", [.. keys.Select(k => (double)stats.RatingValues[k])])]);
     }
 
     /// <summary>Ratings per user and per movie, sorted from most to fewest, on log-log axes.</summary>
-    public static Chart LongTail(IReadOnlyList<Rating> ratings, string datasetName)
+    public static Chart LongTail(DatasetStatistics stats)
     {
+        ArgumentNullException.ThrowIfNull(stats);
         return Charts.Lines(
-            $"Long tail: ratings per user and per movie ({datasetName})",
+            $"Long tail: ratings per user and per movie ({stats.Name})",
             "Rank (most ratings first, log scale)",
             "Number of ratings (log scale)",
-            [Tail("per user", ratings, r => r.UserId), Tail("per movie", ratings, r => r.MovieId)],
+            [Tail("per user", stats.RatingsPerUser), Tail("per movie", [.. stats.RatingsPerMovie.Values])],
             logX: true,
             logY: true);
     }
 
-    public static Chart TopRated(IReadOnlyList<Rating> ratings, IReadOnlyList<Movie> movies, string datasetName, int count = 20)
+    public static Chart TopRated(DatasetStatistics stats, IEnumerable<Movie> movies, int count = 20)
     {
-        var titles = new Dictionary<int, string>(movies.Count);
+        ArgumentNullException.ThrowIfNull(stats);
+        var titles = new Dictionary<int, string>();
         foreach (Movie m in movies)
         {
             titles[m.MovieId] = m.Title;
         }
 
-        KeyValuePair<int, int>[] top = [.. CountBy(ratings, r => r.MovieId)
-            .OrderByDescending(p => p.Value).ThenBy(p => p.Key).Take(count)];
+        KeyValuePair<int, int>[] top = [.. stats.RatingsPerMovie.OrderByDescending(p => p.Value).ThenBy(p => p.Key).Take(count)];
+        if (top.Length == 0)
+        {
+            top = [new(0, 0)];
+        }
+
         return Charts.HorizontalBars(
-            $"Top {top.Length} most-rated movies ({datasetName})",
+            $"Top {top.Length} most-rated movies ({stats.Name})",
             "Number of ratings",
             "Movie",
             [.. top.Select(p => titles.TryGetValue(p.Key, out string? t) ? t : $"movie {p.Key}")],
             [.. top.Select(p => (double)p.Value)]);
     }
 
-    public static Chart GenreCounts(IReadOnlyList<Movie> movies, string datasetName)
+    public static Chart GenreCounts(IEnumerable<Movie> movies, string datasetName)
     {
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (Movie m in movies)
@@ -80,23 +82,11 @@ public static class DatasetCharts
             [new BarSeries("movies", [.. sorted.Select(p => (double)p.Value)])]);
     }
 
-    private static LineSeries Tail(string name, IReadOnlyList<Rating> ratings, Func<Rating, int> key)
+    private static LineSeries Tail(string name, IReadOnlyList<int> countsIn)
     {
-        int[] counts = [.. CountBy(ratings, key).Values];
+        int[] counts = [.. countsIn];
         Array.Sort(counts);
         Array.Reverse(counts);
         return new LineSeries(name, [.. Enumerable.Range(1, counts.Length).Select(i => (double)i)], [.. counts.Select(c => (double)c)]);
-    }
-
-    private static Dictionary<int, int> CountBy(IReadOnlyList<Rating> ratings, Func<Rating, int> key)
-    {
-        var counts = new Dictionary<int, int>();
-        foreach (Rating r in ratings)
-        {
-            int k = key(r);
-            counts[k] = counts.GetValueOrDefault(k) + 1;
-        }
-
-        return counts;
     }
 }

@@ -105,6 +105,7 @@ public static class MovieApi
             mean = Math.Round(sum / count, 3);
         }
 
-        return new MovieResponse(movie.MovieId, movie.Title, movie.Year, movie.Genres, count, mean);
+        MovieLink? link = bundle.Links.GetValueOrDefault(movie.MovieId);
+        return new MovieResponse(movie.MovieId, movie.Title, movie.Year, movie.Genres, count, mean, link?.ImdbId, link?.TmdbId);
     }
 }

@@ -9,7 +9,9 @@ public sealed record MovieResponse(
     [property: Description("Release year parsed from the title.")] int? Year,
     [property: Description("Genres.")] IReadOnlyList<string> Genres,
     [property: Description("Ratings in the training data.")] int RatingCount,
-    [property: Description("Mean training rating, null without ratings.")] double? MeanRating);
+    [property: Description("Mean training rating, null without ratings.")] double? MeanRating,
+    [property: Description("IMDb id without the 'tt' prefix (links.csv), null when unknown.")] string? ImdbId = null,
+    [property: Description("TMDB movie id (links.csv), null when unknown.")] int? TmdbId = null);
 
 [Description("One page of a catalogue search.")]
 public sealed record MoviePage(

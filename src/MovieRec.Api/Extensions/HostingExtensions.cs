@@ -54,6 +54,7 @@ public static class HostingExtensions
         builder.Services.AddSingleton<ExperimentService>();
         // Before the bootstrapper, so the store is open (and migrated) before the first request or bundle.
         builder.Services.AddHostedService<LiveFeedbackService>();
+        builder.Services.AddSingleton<DashboardCharts>();
         builder.Services.AddHttpClient();
         builder.Services.AddHostedService<BundleBootstrapper>();
         builder.Services.AddSingleton<Retrainer>();

@@ -47,6 +47,7 @@ public sealed class ServedBundle
             int i = bundle.Ratings.Items.IndexOf(id);
             return i < 0 ? 0 : bundle.Ratings.ItemRatingCount(i);
         });
+        Links = ReadLinks(bundle.Manifest.Dataset.Folder);
         ModelNames = [.. bundle.Manifest.Models.Select(m => m.Name)];
         SimilarModels = [.. ModelNames.Where(name => SupportsSimilar(bundle.Models[name]))];
     }
@@ -67,6 +68,9 @@ public sealed class ServedBundle
 
     /// <summary>Title search by relevance (the page, <c>GET /movies?query=</c>); ties go to the more-rated movie.</summary>
     public MovieSearch Search { get; }
+
+    /// <summary>IMDb and TMDB ids by movie id, from the training folder's links.csv where it is still there (else empty).</summary>
+    public FrozenDictionary<int, MovieLink> Links { get; }
 
     /// <summary>Model names in manifest order.</summary>
     public IReadOnlyList<string> ModelNames { get; }
@@ -181,6 +185,31 @@ public sealed class ServedBundle
         }
 
         return new LiveRecommendation(items, method, history);
+    }
+
+    // Links are not part of a bundle; they are read once per load from the dataset folder the bundle names.
+    private static FrozenDictionary<int, MovieLink> ReadLinks(string folder)
+    {
+        try
+        {
+            if (!File.Exists(Path.Combine(folder, "links.csv")))
+            {
+                return FrozenDictionary<int, MovieLink>.Empty;
+            }
+
+            MovieLensDataset metadata = MovieLensLoader.Load(folder, new LoadOptions { IncludeRatings = false, SkipInvalid = true });
+            var links = new Dictionary<int, MovieLink>(metadata.Links.Count);
+            foreach (MovieLink link in metadata.Links)
+            {
+                links[link.MovieId] = link;
+            }
+
+            return links.ToFrozenDictionary();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or MovieLensDataException)
+        {
+            return FrozenDictionary<int, MovieLink>.Empty;
+        }
     }
 
     private static bool SupportsSimilar(IRecommenderModel model)

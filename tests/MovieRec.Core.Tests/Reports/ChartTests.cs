@@ -67,10 +67,11 @@ public sealed class ChartTests
         Rating[] ratings = Fixtures.SyntheticRatings();
         Movie[] movies = [.. Enumerable.Range(0, 60).Select(i => new Movie(Fixtures.MovieId(i), $"Movie {i} (1990)", 1990, i % 2 == 0 ? ["Drama"] : ["Comedy", "Drama"]))];
         var report = new HtmlReport("Test <report>");
+        DatasetStatistics stats = DatasetStatistics.From("synthetic", ratings);
         report.AddSection("Dataset")
-            .Add(DatasetCharts.RatingDistribution(ratings, "synthetic"))
-            .Add(DatasetCharts.LongTail(ratings, "synthetic"))
-            .Add(DatasetCharts.TopRated(ratings, movies, "synthetic"))
+            .Add(DatasetCharts.RatingDistribution(stats))
+            .Add(DatasetCharts.LongTail(stats))
+            .Add(DatasetCharts.TopRated(stats, movies))
             .Add(DatasetCharts.GenreCounts(movies, "synthetic"))
             .AddTable(["model", "RMSE"], [["svd", "0.91"]]);
 
@@ -92,6 +93,20 @@ public sealed class ChartTests
 
     // A fixed data area, so the title band is the same rows whether or not a title is drawn.
     private static void FixLayout(Chart chart) => chart.Plot.Layout.Fixed(new ScottPlot.PixelPadding(80, 20, 60, 50));
+
+    [Fact]
+    public void Statistics_from_a_rating_list_and_from_its_matrix_agree()
+    {
+        Rating[] ratings = Fixtures.SyntheticRatings();
+
+        DatasetStatistics fromList = DatasetStatistics.From("x", ratings);
+        DatasetStatistics fromMatrix = DatasetStatistics.From("x", RatingMatrix.Build(ratings));
+
+        Assert.Equal(fromList.RatingValues.OrderBy(p => p.Key), fromMatrix.RatingValues.OrderBy(p => p.Key));
+        Assert.Equal(fromList.RatingsPerUser.Order(), fromMatrix.RatingsPerUser.Order());
+        Assert.Equal(fromList.RatingsPerMovie.OrderBy(p => p.Key), fromMatrix.RatingsPerMovie.OrderBy(p => p.Key));
+        Assert.Equal(ratings.Length, fromMatrix.RatingsPerUser.Sum());
+    }
 
     private static int DarkPixels(SKBitmap image, int left, int top, int right, int bottom)
     {
