@@ -101,6 +101,54 @@ public sealed class PageTests(BrowserFixture browser)
     }
 
     [SkippableFact]
+    public void A_profile_keeps_ratings_in_the_service_and_not_interested_hides_a_movie()
+    {
+        Start("/");
+        Script("localStorage.clear();");
+        Start("/");
+        Wait(d => d.FindElement(By.Id("profile-toggle")).Text == "Keep a profile");
+        Driver.FindElement(By.Id("profile-toggle")).Click();
+        string profile = Wait(d => d.FindElement(By.Id("profile-status")).Text.StartsWith("Profile: user ", StringComparison.Ordinal)
+            ? d.FindElement(By.Id("profile-status")).Text : null)!;
+        int userId = int.Parse(profile["Profile: user ".Length..profile.IndexOf(',', StringComparison.Ordinal)], System.Globalization.CultureInfo.InvariantCulture);
+        int rated = 0;
+        foreach (string query in (string[])["toy story", "finding nemo", "incredibles"])
+        {
+            IWebElement search = Driver.FindElement(By.Id("search"));
+            search.Clear();
+            search.SendKeys(query);
+            search.SendKeys(Keys.Enter);
+            Wait(d => d.FindElement(By.Id("search-status")).Text.Contains($"\"{query}\"", StringComparison.Ordinal));
+            Wait(d => d.FindElements(By.CssSelector("#results li fieldset.stars")).FirstOrDefault())!.FindElement(By.CssSelector("label[for$='-5']")).Click();
+            rated++;
+            Wait(d => d.FindElements(By.CssSelector("#my-ratings li[data-movie-id]")).Count == rated);
+        }
+
+        // The ratings are the service's now: they come back after a reload, and the API has them.
+        Driver.Navigate().Refresh();
+        Wait(d => d.FindElements(By.CssSelector("#my-ratings li[data-movie-id]")).Count == 3);
+        using (var client = new HttpClient())
+        {
+            string stored = client.GetStringAsync(new Uri($"{browser.BaseUrl}/users/{userId}/ratings")).GetAwaiter().GetResult();
+            Assert.Contains("\"count\":3", stored, StringComparison.Ordinal);
+        }
+
+        Wait(d => d.FindElement(By.Id("rec-status")).Text.Contains("bundle", StringComparison.Ordinal));
+        Assert.Equal("Recommendations for you (from 3 ratings)", Driver.FindElement(By.Id("rec-heading")).Text);
+        string first = RecommendedIds()[0];
+        string version = Driver.FindElement(By.Id("recommendations")).GetAttribute("data-version") ?? "";
+        Driver.FindElement(By.CssSelector($"#recommendations li[data-movie-id='{first}'] button.hide")).Click();
+        Wait(d => d.FindElement(By.Id("recommendations")).GetAttribute("data-version") != version);
+        Assert.DoesNotContain(first, RecommendedIds());
+        Assert.Equal(10, RecommendedIds().Length);
+        Driver.Navigate().Refresh();
+        Wait(d => d.FindElements(By.CssSelector("#recommendations li")).Count == 10);
+        Assert.DoesNotContain(first, RecommendedIds());
+        AssertNoConsoleErrors();
+        Script("localStorage.clear();");
+    }
+
+    [SkippableFact]
     public void Browse_as_a_dataset_user_shows_history_and_each_model_side_by_side()
     {
         Start("/#/user");

@@ -4,6 +4,8 @@
 
 const RATINGS_KEY = "movierec.visitor.ratings";
 const MODEL_KEY = "movierec.visitor.model";
+const PROFILE_KEY = "movierec.profile.userId";
+const HIDDEN_KEY = "movierec.hidden";
 const PAGE_SIZE = 10;
 const view = document.getElementById("view");
 let modelsPromise = null;
@@ -57,6 +59,25 @@ function saveRatings(ratings) {
   localStorage.setItem(RATINGS_KEY, JSON.stringify(ratings));
 }
 
+// A profile is a user id kept in this browser; its ratings are stored by the service (POST /users/{id}/ratings).
+function profileId() {
+  const id = Number(localStorage.getItem(PROFILE_KEY));
+  return Number.isInteger(id) && id > 0 ? id : null;
+}
+
+// Movies marked "not interested": never shown among the recommendations in this browser.
+function hidden() {
+  try {
+    return new Set(JSON.parse(localStorage.getItem(HIDDEN_KEY) || "[]"));
+  } catch {
+    return new Set();
+  }
+}
+
+function postJson(path, body) {
+  return api(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+}
+
 function movieMeta(movie) {
   const parts = [];
   if (movie.genres && movie.genres.length) parts.push(movie.genres.join(", "));
@@ -87,10 +108,18 @@ function stars(movie, onRated) {
   for (let value = 5; value >= 1; value--) {
     const id = `${name}-${value}`;
     const input = el("input", { type: "radio", name, id, value, checked: current === value, "data-stars": value });
-    input.addEventListener("change", () => {
+    input.addEventListener("change", async () => {
       const all = loadRatings();
       all[movie.movieId] = { rating: value, title: movie.title };
       saveRatings(all);
+      const user = profileId();
+      if (user) {
+        try {
+          await postJson(`/users/${user}/ratings`, { movieId: movie.movieId, rating: value });
+        } catch (e) {
+          fieldset.append(status(`Not saved to your profile: ${e.message}`, true));
+        }
+      }
       if (onRated) onRated();
     });
     fieldset.append(input, el("label", { for: id, title: `${value} star${value > 1 ? "s" : ""}` },
@@ -99,7 +128,7 @@ function stars(movie, onRated) {
   return fieldset;
 }
 
-function movieItem(movie, { rank, score, why, rateable, onRated } = {}) {
+function movieItem(movie, { rank, score, why, rateable, onRated, onHide } = {}) {
   return el("li", { "data-movie-id": movie.movieId },
     el("span", { class: "head" },
       rank ? el("span", { class: "rank" }, `${rank}.`) : null,
@@ -107,7 +136,8 @@ function movieItem(movie, { rank, score, why, rateable, onRated } = {}) {
     rateable ? stars(movie, onRated) : null,
     score !== undefined ? el("span", { class: "score", title: "score" }, score.toFixed(3)) : null,
     el("span", { class: "meta" }, movieMeta(movie)),
-    why ? el("span", { class: "why" }, why) : null);
+    why ? el("span", { class: "why" }, why) : null,
+    onHide ? el("button", { type: "button", class: "secondary hide", "aria-label": `Not interested in ${movie.title}`, onclick: () => onHide(movie) }, "Not interested") : null);
 }
 
 function explanation(item) {
@@ -161,6 +191,33 @@ function homeView(query) {
   const next = el("button", { type: "button", class: "secondary", id: "rec-next", onclick: () => { recPage++; refreshRecommendations(); } }, "Next");
   const pageLabel = el("span", { class: "muted", id: "rec-page" });
   const mine = el("ul", { class: "movies", id: "my-ratings", "aria-label": "Your ratings" });
+  const profileText = el("p", { id: "profile-status" });
+  const profileButton = el("button", { type: "button", class: "secondary", id: "profile-toggle", onclick: async () => {
+    if (profileId()) {
+      localStorage.removeItem(PROFILE_KEY);
+    } else {
+      // A new live user: an id far above the dataset's, kept in this browser; the ratings given so far go with it.
+      const id = 1000000 + Math.floor(Math.random() * 900000000);
+      localStorage.setItem(PROFILE_KEY, String(id));
+      for (const [movieId, r] of Object.entries(loadRatings())) {
+        try { await postJson(`/users/${id}/ratings`, { movieId: Number(movieId), rating: r.rating }); } catch (e) { setStatus(recStatus, e.message, true); }
+      }
+    }
+    recPage = 0;
+    refreshRecommendations();
+  } });
+
+  async function hide(movie) {
+    const set = hidden();
+    set.add(movie.movieId);
+    localStorage.setItem(HIDDEN_KEY, JSON.stringify([...set]));
+    const user = profileId();
+    if (user) {
+      // Recorded with the profile's other feedback; the page hides the movie either way.
+      postJson("/events", { userId: user, movieId: movie.movieId, type: "not-interested" }).catch(() => {});
+    }
+    refreshRecommendations();
+  }
 
   view.replaceChildren(
     el("h1", {}, "Find movies, rate a few, get recommendations"),
@@ -173,6 +230,8 @@ function homeView(query) {
           recHeading,
           el("div", { class: "field" }, el("label", { for: "model" }, "Model"), " ", modelSelect),
           recStatus, recList, el("div", { class: "pager" }, prev, pageLabel, next)),
+        el("section", { class: "card", "aria-labelledby": "profile-heading" },
+          el("h2", { id: "profile-heading" }, "Your profile"), profileText, profileButton),
         el("section", { class: "card", "aria-labelledby": "mine-heading" },
           el("h2", { id: "mine-heading" }, "Your ratings"), mine,
           el("button", { type: "button", class: "secondary", id: "clear-ratings", onclick: () => {
@@ -185,32 +244,54 @@ function homeView(query) {
     for (const model of m.models) {
       modelSelect.append(el("option", { value: model.name }, model.supportsFoldIn ? model.name : `${model.name} (popularity for visitors)`));
     }
-    modelSelect.value = names.includes(saved) ? saved : (names.includes("svd") ? "svd" : names[0]);
+    modelSelect.value = names.includes(saved) ? saved : (names.includes(m.defaultModel) ? m.defaultModel : (names.includes("svd") ? "svd" : names[0]));
     refreshRecommendations();
   }).catch(e => setStatus(recStatus, `Models unavailable: ${e.message}`, true));
 
   async function refreshRecommendations() {
-    const ratings = loadRatings();
-    const entries = Object.entries(ratings);
-    mine.replaceChildren(...(entries.length ? entries.map(([id, r]) => el("li", { "data-movie-id": id },
-      el("a", { href: `#/movie/${id}` }, r.title), el("span", {}, "★".repeat(r.rating)),
-      el("button", { type: "button", class: "secondary", "aria-label": `Remove your rating of ${r.title}`, onclick: () => {
-        const all = loadRatings(); delete all[id]; saveRatings(all); refreshRecommendations();
+    const user = profileId();
+    profileText.textContent = user
+      ? `Profile: user ${user}, kept in this browser. Your ratings are stored by the service and your recommendations follow them.`
+      : "No profile: your ratings stay in this browser only. Keep a profile to store them with the service.";
+    profileButton.textContent = user ? "Forget this profile" : "Keep a profile";
+    const request = ++recRequest;
+    let entries = Object.entries(loadRatings()).map(([id, r]) => ({ movieId: Number(id), rating: r.rating, title: r.title }));
+    // The local copy mirrors the profile's ratings, so a profile with none is not asked (that would be a 404).
+    if (user && entries.length) {
+      try {
+        const stored = await api(`/users/${user}/ratings?pageSize=100`);
+        entries = stored.ratings.map(r => ({ movieId: r.movieId, rating: r.rating, title: r.title || `movie ${r.movieId}` }));
+      } catch (e) {
+        if (e.status !== 404) setStatus(recStatus, e.message, true);
+        entries = [];
+      }
+      if (request !== recRequest) return;
+    }
+    mine.replaceChildren(...(entries.length ? entries.map(r => el("li", { "data-movie-id": r.movieId },
+      el("a", { href: `#/movie/${r.movieId}` }, r.title), el("span", { "aria-label": `${r.rating} stars` }, "★".repeat(Math.round(r.rating))),
+      el("button", { type: "button", class: "secondary", "aria-label": `Remove your rating of ${r.title}`, onclick: async () => {
+        const all = loadRatings(); delete all[r.movieId]; saveRatings(all);
+        if (user) { try { await api(`/users/${user}/ratings/${r.movieId}`, { method: "DELETE" }); } catch (e) { setStatus(recStatus, e.message, true); } }
+        refreshRecommendations();
       } }, "Remove"))) : [el("li", { class: "muted" }, "None yet.")]));
     recHeading.textContent = entries.length ? `Recommendations for you (from ${entries.length} rating${entries.length > 1 ? "s" : ""})` : "Popular movies (rate a few to personalise)";
-    const request = ++recRequest;
-    const n = Math.min(100, (recPage + 1) * PAGE_SIZE);
+    const skip = hidden();
+    // Enough to fill the page after hiding what this browser marked "not interested", and one more to know whether a next page exists.
+    const n = Math.min(100, (recPage + 1) * PAGE_SIZE + skip.size + 1);
+    const model = modelSelect.value || null;
     try {
-      const body = { ratings: entries.map(([id, r]) => ({ movieId: Number(id), rating: r.rating })), n, model: modelSelect.value || "svd" };
-      // explain=true asks for "because you liked ..." where the service offers it.
-      const result = await api("/recommend?explain=true", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+      const result = user && entries.length
+        ? await api(`/recommend/user?userId=${user}&n=${n}&explain=true${model ? `&model=${encodeURIComponent(model)}` : ""}`)
+        : await postJson("/recommend", { ratings: entries.map(r => ({ movieId: r.movieId, rating: r.rating })), n, model, explain: true });
       if (request !== recRequest) return;
-      const items = result.items.slice(recPage * PAGE_SIZE, (recPage + 1) * PAGE_SIZE);
-      recList.replaceChildren(...items.map(item => movieItem(item, { rank: item.rank, score: item.score, why: explanation(item), rateable: true, onRated: refreshRecommendations })));
+      const shown = result.items.filter(item => !skip.has(item.movieId));
+      const items = shown.slice(recPage * PAGE_SIZE, (recPage + 1) * PAGE_SIZE);
+      recList.replaceChildren(...items.map((item, i) => movieItem(item, {
+        rank: recPage * PAGE_SIZE + i + 1, score: item.score, why: explanation(item), rateable: true, onRated: refreshRecommendations, onHide: hide })));
       recList.dataset.version = String(request);
       setStatus(recStatus, result.fallbackReason ? `${result.answeredBy} answered: ${result.fallbackReason}` : `${result.answeredBy} (${result.method}), bundle ${result.bundleId}`);
       prev.disabled = recPage === 0;
-      next.disabled = result.items.length < n || n >= 100;
+      next.disabled = shown.length <= (recPage + 1) * PAGE_SIZE;
       pageLabel.textContent = `Page ${recPage + 1}`;
     } catch (e) {
       if (request === recRequest) setStatus(recStatus, e.message, true);

@@ -48,6 +48,12 @@ async function load() {
       ["Users", body.users.toLocaleString("en")],
       ["Movies", body.movies.toLocaleString("en")],
     ];
+    const live = body.liveFeedback;
+    if (live) {
+      rows.push(["Default model", body.defaultModel || "–"]);
+      rows.push(["Live feedback", `${live.liveRatings.toLocaleString("en")} ratings from ${live.users.toLocaleString("en")} users (${live.provider}), ` +
+        `${live.pendingChanges.toLocaleString("en")} changes since this bundle was trained, last change #${live.lastSequence}`]);
+    }
     for (const [name, value] of rows) facts.append(el("dt", {}, name), el("dd", { "data-fact": name.toLowerCase() }, value));
     const tbody = document.querySelector("#models tbody");
     for (const m of body.models) {
