@@ -28,4 +28,6 @@ end
 done = function(summary, latency, requests)
   io.write(string.format("requests: %d (%d rows each), non-2xx or socket errors: %d\n", summary.requests, rows,
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.status + summary.errors.timeout))
+  io.write(string.format("  (connect %d, read %d, write %d, non-2xx status %d, timeout %d)\n", summary.errors.connect, summary.errors.read,
+    summary.errors.write, summary.errors.status, summary.errors.timeout))
 end

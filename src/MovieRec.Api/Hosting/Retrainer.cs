@@ -17,6 +17,7 @@ namespace MovieRec.Api.Hosting;
 public sealed partial class Retrainer(ModelHost host, LiveFeedback feedback, IOptions<MovieRecOptions> options, ILogger<Retrainer> logger)
     : BackgroundService
 {
+    private static readonly TaskScheduler OneCore = new ConcurrentExclusiveSchedulerPair(TaskScheduler.Default, 1).ConcurrentScheduler;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private volatile RetrainStatus _status = new(false, null, null, null, null, null, null, null);
     private long _failedAtSequence = -1;
@@ -84,6 +85,9 @@ public sealed partial class Retrainer(ModelHost host, LiveFeedback feedback, IOp
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         string? previous = host.Current?.Id;
+        // Training allocates large arrays; background (non-blocking) gen2 collections keep request pauses short meanwhile.
+        System.Runtime.GCLatencyMode latency = System.Runtime.GCSettings.LatencyMode;
+        System.Runtime.GCSettings.LatencyMode = System.Runtime.GCLatencyMode.SustainedLowLatency;
         try
         {
             LogStarted(logger, reason);
@@ -95,8 +99,12 @@ public sealed partial class Retrainer(ModelHost host, LiveFeedback feedback, IOp
                 ? host.Current?.ModelNames ?? BundleTrainer.ParseModels(o.FirstStartModels)
                 : BundleTrainer.ParseModels(o.Retrain.Models);
             (MovieLensDataset withLive, FeedbackWatermarkManifest watermark) = FeedbackTraining.WithLiveRatings(dataset, live, feedback.Provider);
-            string published = BundleTrainer.Train(withLive, models, host.ModelsPath, evaluate: false, keep: 3, seed: 42, line => LogProgress(logger, line),
-                new TrainingOptions { Threads = 1, CancellationToken = _stopping }, watermark);
+            // On a one-task scheduler: trainers' Parallel loops (some ignore TrainingOptions.Threads) run on the current
+            // scheduler, so the whole fit takes one core and requests keep the others.
+            string published = await Task.Factory.StartNew(
+                () => BundleTrainer.Train(withLive, models, host.ModelsPath, evaluate: false, keep: 3, seed: 42, line => LogProgress(logger, line),
+                    new TrainingOptions { Threads = 1, CancellationToken = _stopping }, watermark),
+                _stopping, TaskCreationOptions.DenyChildAttach, OneCore).ConfigureAwait(false);
             ReloadOutcome outcome = await host.ReloadAsync(_stopping).ConfigureAwait(false);
             LogFinished(logger, outcome.BundleId, watermark.LastSequence, clock.Elapsed.TotalSeconds, Path.GetFileName(published));
             _status = new RetrainStatus(false, reason, _status.StartedAt, DateTimeOffset.UtcNow, true, outcome.BundleId, watermark.LastSequence, null)
@@ -119,6 +127,7 @@ public sealed partial class Retrainer(ModelHost host, LiveFeedback feedback, IOp
         }
         finally
         {
+            System.Runtime.GCSettings.LatencyMode = latency;
             _gate.Release();
         }
 
