@@ -114,6 +114,16 @@ internal static class DataCommands
             console.MarkupLineInterpolated($"[yellow]note:[/] {report.DuplicateRatings} duplicate (user, movie) ratings; kept the latest of each.");
         }
 
+        foreach (string warning in report.Warnings)
+        {
+            console.MarkupLineInterpolated($"[yellow]warning:[/] {warning}");
+        }
+
+        if (report.WarningCount > report.Warnings.Count)
+        {
+            console.MarkupLineInterpolated($"[yellow]warning:[/] ... and {report.WarningCount - report.Warnings.Count} more like these.");
+        }
+
         if (report.SkippedRows > 0)
         {
             console.MarkupLineInterpolated($"[yellow]warning:[/] skipped {report.SkippedRows} invalid rows; the first ones:");
@@ -146,6 +156,8 @@ internal static class DataCommands
         duplicateRatings = s.DuplicateRatings,
         skippedRows = s.SkippedRows,
         problems = dataset.Report.Problems,
+        warnings = dataset.Report.Warnings,
+        warningCount = dataset.Report.WarningCount,
         loadSeconds,
         ratingsFromCache = dataset.Report.RatingsFromCache,
     };

@@ -37,14 +37,19 @@ internal sealed class DelimitedFile : IDisposable
 
     public int FieldCount => _reader.FieldCount;
 
-    /// <summary>Opens a CSV file with a header row; columns are looked up by name (case-insensitive), optional ones give -1.</summary>
-    public static DelimitedFile OpenCsv(string path, IReadOnlyList<string> required, IReadOnlyList<string> optional, out int[] columnIndex, bool skipMalformed, Action<string>? onMalformed)
+    /// <summary>Opens a UTF-8 CSV file with a header row; columns are looked up by name (case-insensitive), optional ones give -1.</summary>
+    public static DelimitedFile OpenCsv(string path, IReadOnlyList<string> required, IReadOnlyList<string> optional, out int[] columnIndex, bool skipMalformed, Action<string>? onMalformed) =>
+        OpenCsv(path, Encoding.UTF8, required, optional, out columnIndex, skipMalformed, onMalformed);
+
+    /// <summary>Opens a CSV file in <paramref name="encoding"/> (see <see cref="DetectEncoding"/>) with a header row.</summary>
+    public static DelimitedFile OpenCsv(string path, Encoding encoding, IReadOnlyList<string> required, IReadOnlyList<string> optional, out int[] columnIndex, bool skipMalformed, Action<string>? onMalformed)
     {
         CsvReaderOptions options = BaseOptions(skipMalformed, onMalformed, path) with
         {
             Separator = ',',
             HasHeader = true,
             Mode = CsvMode.Rfc4180,
+            Encoding = encoding.CodePage == Encoding.UTF8.CodePage ? null : encoding,
         };
         CsvReader reader = CsvReader.Create(OpenCapped(path), options, leaveOpen: false);
         try

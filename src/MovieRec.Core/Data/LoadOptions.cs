@@ -31,6 +31,7 @@ public sealed record LoadOptions
 public sealed class LoadReport
 {
     private readonly List<string> _problems = [];
+    private readonly List<string> _warnings = [];
 
     public int SkippedRows { get; private set; }
 
@@ -42,6 +43,21 @@ public sealed class LoadReport
 
     /// <summary>The first few skipped rows, as error messages.</summary>
     public IReadOnlyList<string> Problems => _problems;
+
+    /// <summary>Rows read but overridden by a rule (a movie listed twice keeps its last row), each naming the file and lines; the first few.</summary>
+    public IReadOnlyList<string> Warnings => _warnings;
+
+    /// <summary>How many warnings there were, quoted in <see cref="Warnings"/> or not.</summary>
+    public int WarningCount { get; private set; }
+
+    internal void AddWarning(string warning, int maxReported)
+    {
+        WarningCount++;
+        if (_warnings.Count < maxReported)
+        {
+            _warnings.Add(warning);
+        }
+    }
 
     internal void AddSkipped(MovieLensDataException problem, int maxReported)
     {
@@ -55,6 +71,15 @@ public sealed class LoadReport
     internal void Merge(LoadReport other, int maxReported)
     {
         SkippedRows += other.SkippedRows;
+        WarningCount += other.WarningCount;
+        foreach (string w in other._warnings)
+        {
+            if (_warnings.Count < maxReported)
+            {
+                _warnings.Add(w);
+            }
+        }
+
         DuplicateRatings += other.DuplicateRatings;
         foreach (string p in other._problems)
         {

@@ -258,18 +258,18 @@ public static partial class MovieLensLoader
 
     private static List<Movie> ReadCsvMovies(string path, LoadOptions options, LoadReport report)
     {
-        var movies = new List<Movie>();
-        DelimitedFile file = DelimitedFile.OpenCsv(path, ["movieId", "title"], ["genres"], out int[] col, options.SkipInvalid, MalformedSink(options, report));
-        ForEachRow(file, options, report, f => movies.Add(MakeMovie(f.Int(col[0]), f.Text(col[1]), null, SplitGenres(f.Text(col[2])))));
-        return movies;
+        var movies = new List<(Movie, int, long)>();
+        DelimitedFile file = DelimitedFile.OpenCsv(path, DelimitedFile.DetectEncoding(path), ["movieId", "title"], ["genres"], out int[] col, options.SkipInvalid, MalformedSink(options, report));
+        ForEachRow(file, options, report, f => movies.Add(Row(f, MakeMovie(f.Int(col[0]), f.Text(col[1]), null, SplitGenres(f.Text(col[2]))))));
+        return KeepLastPerMovie(path, movies, options, report);
     }
 
     private static List<Movie> ReadDatMovies(string path, LoadOptions options, LoadReport report)
     {
-        var movies = new List<Movie>();
+        var movies = new List<(Movie, int, long)>();
         DelimitedFile file = DelimitedFile.OpenPositional(path, "::", DelimitedFile.DetectEncoding(path), ["movieId", "title", "genres"], options.SkipInvalid, MalformedSink(options, report));
-        ForEachRow(file, options, report, f => movies.Add(MakeMovie(f.Int(0), f.Text(1), null, SplitGenres(f.Text(2)))));
-        return movies;
+        ForEachRow(file, options, report, f => movies.Add(Row(f, MakeMovie(f.Int(0), f.Text(1), null, SplitGenres(f.Text(2))))));
+        return KeepLastPerMovie(path, movies, options, report);
     }
 
     private static string[] ReadMl100kGenres(string path)
@@ -284,7 +284,7 @@ public static partial class MovieLensLoader
     {
         const int FirstGenre = 5;
         string[] names = ["movieId", "title", "releaseDate", "videoReleaseDate", "imdbUrl", .. genreNames];
-        var movies = new List<Movie>();
+        var movies = new List<(Movie, int, long)>();
         DelimitedFile file = DelimitedFile.OpenPositional(path, "|", DelimitedFile.DetectEncoding(path), names, options.SkipInvalid, MalformedSink(options, report));
         ForEachRow(file, options, report, f =>
         {
@@ -306,15 +306,15 @@ public static partial class MovieLensLoader
 
             string release = f.Text(2).Trim();
             int? releaseYear = release.Length >= 4 && int.TryParse(release.AsSpan(release.Length - 4), out int y) ? y : null;
-            movies.Add(MakeMovie(f.Int(0), f.Text(1), releaseYear, genres));
+            movies.Add(Row(f, MakeMovie(f.Int(0), f.Text(1), releaseYear, genres)));
         });
-        return movies;
+        return KeepLastPerMovie(path, movies, options, report);
     }
 
     private static List<Tag> ReadCsvTags(string path, LoadOptions options, LoadReport report)
     {
         var tags = new List<Tag>();
-        DelimitedFile file = DelimitedFile.OpenCsv(path, ["userId", "movieId", "tag"], TimestampColumn, out int[] col, options.SkipInvalid, MalformedSink(options, report));
+        DelimitedFile file = DelimitedFile.OpenCsv(path, DelimitedFile.DetectEncoding(path), ["userId", "movieId", "tag"], TimestampColumn, out int[] col, options.SkipInvalid, MalformedSink(options, report));
         ForEachRow(file, options, report, f => tags.Add(new Tag(f.Int(col[0]), f.Int(col[1]), f.Text(col[2]), col[3] >= 0 && !f.IsEmpty(col[3]) ? f.Long(col[3]) : 0)));
         return tags;
     }
@@ -329,10 +329,65 @@ public static partial class MovieLensLoader
 
     private static List<MovieLink> ReadCsvLinks(string path, LoadOptions options, LoadReport report)
     {
-        var links = new List<MovieLink>();
-        DelimitedFile file = DelimitedFile.OpenCsv(path, ["movieId", "imdbId"], ["tmdbId"], out int[] col, options.SkipInvalid, MalformedSink(options, report));
-        ForEachRow(file, options, report, f => links.Add(new MovieLink(f.Int(col[0]), f.Text(col[1]), col[2] >= 0 && !f.IsEmpty(col[2]) ? f.Int(col[2]) : null)));
-        return links;
+        var links = new List<(MovieLink, int, long)>();
+        DelimitedFile file = DelimitedFile.OpenCsv(path, DelimitedFile.DetectEncoding(path), ["movieId", "imdbId"], ["tmdbId"], out int[] col, options.SkipInvalid, MalformedSink(options, report));
+        ForEachRow(file, options, report, f =>
+        {
+            var link = new MovieLink(f.Int(col[0]), f.Text(col[1]), col[2] >= 0 && !f.IsEmpty(col[2]) ? f.Int(col[2]) : null);
+            links.Add((link, link.MovieId, f.Line));
+        });
+        return KeepLastPerMovie(path, links, options, report);
+    }
+
+    private static (Movie Movie, int MovieId, long Line) Row(DelimitedFile f, Movie movie) => (movie, movie.MovieId, f.Line);
+
+    /// <summary>
+    /// One row per movie id: a later row replaces an earlier one (as an edit appended to the file would), with a
+    /// warning per repeated id naming the file and its lines. Without this rule a catalogue with a repeated row made
+    /// bundles that could not be loaded.
+    /// </summary>
+    private static List<T> KeepLastPerMovie<T>(string path, List<(T Item, int MovieId, long Line)> rows, LoadOptions options, LoadReport report)
+    {
+        var last = new Dictionary<int, int>(rows.Count);
+        Dictionary<int, List<long>>? repeated = null;
+        for (int i = 0; i < rows.Count; i++)
+        {
+            int id = rows[i].MovieId;
+            if (last.TryGetValue(id, out int previous))
+            {
+                repeated ??= [];
+                if (!repeated.TryGetValue(id, out List<long>? lines))
+                {
+                    repeated[id] = lines = [rows[previous].Line];
+                }
+
+                lines.Add(rows[i].Line);
+            }
+
+            last[id] = i;
+        }
+
+        var kept = new List<T>(last.Count);
+        for (int i = 0; i < rows.Count; i++)
+        {
+            if (last[rows[i].MovieId] == i)
+            {
+                kept.Add(rows[i].Item);
+            }
+        }
+
+        if (repeated is not null)
+        {
+            foreach ((int id, List<long> lines) in repeated.OrderBy(r => r.Value[0]))
+            {
+                string listed = lines.Count == 2
+                    ? $"{lines[0]} and {lines[1]}"
+                    : $"{string.Join(", ", lines.Take(lines.Count - 1))} and {lines[^1]}";
+                report.AddWarning($"{path}: movie {id} is on lines {listed}; kept line {lines[^1]}", options.MaxReportedProblems);
+            }
+        }
+
+        return kept;
     }
 
     private static Movie MakeMovie(int id, string title, int? fallbackYear, IReadOnlyList<string> genres)
