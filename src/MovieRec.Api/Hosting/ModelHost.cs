@@ -7,7 +7,9 @@ namespace MovieRec.Api.Hosting;
 /// <summary>
 /// Holds the bundle being served. A request reads <see cref="Current"/> once and uses that bundle throughout; a reload
 /// builds the new bundle completely and then swaps one reference, so requests in flight finish on the old one. A failed
-/// load leaves the old bundle serving.
+/// load leaves the old bundle serving. The first load (nothing served yet) takes the newest intact bundle when
+/// <c>current</c> is missing, invalid or broken, with a warning (<see cref="BundleStore.LoadServable"/>); later reloads
+/// load exactly what <c>current</c> names.
 /// </summary>
 public sealed partial class ModelHost(IOptions<MovieRecOptions> options, ILogger<ModelHost> logger) : IDisposable
 {
@@ -19,8 +21,8 @@ public sealed partial class ModelHost(IOptions<MovieRecOptions> options, ILogger
 
     public string ModelsPath => Path.GetFullPath(options.Value.ModelsPath);
 
-    /// <summary>Whether the models folder has a published bundle.</summary>
-    public bool HasPublishedBundle() => BundleStore.CurrentFolder(ModelsPath) is not null;
+    /// <summary>Whether the models folder has a published bundle (a <c>current</c> pointer, or a bundle folder to fall back to).</summary>
+    public bool HasPublishedBundle() => BundleStore.HasBundle(ModelsPath);
 
     /// <summary>Loads the models folder's current bundle and serves it; throws (and keeps the old bundle) when it cannot.</summary>
     public async Task<ReloadOutcome> ReloadAsync(CancellationToken cancellationToken = default)
@@ -30,7 +32,9 @@ public sealed partial class ModelHost(IOptions<MovieRecOptions> options, ILogger
         {
             ServedBundle? previous = Current;
             var clock = Stopwatch.StartNew();
-            ModelBundle bundle = BundleStore.LoadCurrent(ModelsPath);
+            ModelBundle bundle = previous is null
+                ? BundleStore.LoadServable(ModelsPath, warning => LogFallback(logger, warning))
+                : BundleStore.LoadCurrent(ModelsPath);
             var served = new ServedBundle(bundle, options.Value.RecommendationCacheSize);
             Volatile.Write(ref _current, served);
             double seconds = clock.Elapsed.TotalSeconds;
@@ -44,6 +48,9 @@ public sealed partial class ModelHost(IOptions<MovieRecOptions> options, ILogger
     }
 
     public void Dispose() => _reloadGate.Dispose();
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Start-up load: {Warning}")]
+    private static partial void LogFallback(ILogger logger, string warning);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Serving bundle {BundleId} from {Folder} (models {Models}), loaded in {Seconds:0.000} s")]
     private static partial void LogLoaded(ILogger logger, string bundleId, string folder, string models, double seconds);
