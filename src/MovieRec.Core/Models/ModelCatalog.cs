@@ -43,7 +43,7 @@ public static class ModelCatalog
         KnnVariant(true, KnnPrediction.ZScore, KnnSimilarity.Msd, "zscore", "KNNWithZScore"),
         new(ContentTrainer.ModelName, "TF-IDF over genres, tags and title words (Microsoft.ML); cosine similarity, works for unrated movies",
             c => new ContentTrainer(c.Movies ?? [], c.Tags ?? []), NeedsCatalogue: true),
-        new(HybridTrainer.ModelName, "stacked blend of baseline, item-knn, user-knn, svd, svdpp and content (ridge blender); ranks with implicit-als",
+        new(HybridTrainer.ModelName, "stacked blend of baseline, item-knn, user-knn, svd, svdpp, als and content (ridge blender); ranks with implicit-als",
             c => new HybridTrainer(c, new HybridOptions { Seed = c.Seed }), NeedsCatalogue: true),
         new(HybridTrainer.FastTreeName, "the hybrid with a FastTree (gradient-boosted trees) blender",
             c => new HybridTrainer(c, new HybridOptions { Seed = c.Seed, Blender = HybridBlender.FastTree }), NeedsCatalogue: true),
