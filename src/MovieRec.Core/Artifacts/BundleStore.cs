@@ -289,6 +289,9 @@ public static partial class BundleStore
     [GeneratedRegex(@"^\.([0-9]{8}-[0-9]{6}-[0-9a-f]{6})\.tmp$", RegexOptions.CultureInvariant)]
     private static partial Regex StagingPattern();
 
+    [GeneratedRegex("^current\\.[0-9a-f]{32}\\.tmp$", RegexOptions.CultureInvariant)]
+    private static partial Regex PointerTempPattern();
+
     private static BundleManifest ReadManifest(string manifestPath)
     {
         if (new FileInfo(manifestPath).Length > MaxManifestBytes)
@@ -481,9 +484,22 @@ public static partial class BundleStore
             : null;
     }
 
-    /// <summary>Removes staging folders of the store's scheme that no publish holds (left by a killed train).</summary>
+    /// <summary>
+    /// Removes staging folders of the store's scheme that no publish holds (left by a killed train), and temporary
+    /// pointer files of <see cref="AtomicFile"/> older than an hour.
+    /// </summary>
     private static void RemoveStaleStaging(string root, Action<string> log)
     {
+        foreach (string file in Directory.EnumerateFiles(root, $"{CurrentPointer}.*.tmp"))
+        {
+            string name = Path.GetFileName(file);
+            if (PointerTempPattern().IsMatch(name) && DateTime.UtcNow - File.GetLastWriteTimeUtc(file) > UnlockedStagingAge)
+            {
+                File.Delete(file);
+                log($"removed {name}, left by an interrupted train");
+            }
+        }
+
         foreach (string folder in Directory.EnumerateDirectories(root))
         {
             string name = Path.GetFileName(folder);

@@ -74,8 +74,16 @@ public sealed class DatasetDownloader(HttpClient http)
             int read;
             while ((read = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
             {
-                await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
                 done += read;
+
+                // A server that sends more than the official archive's size is not sending it: stop before the disk fills.
+                if (dataset.Bytes is long expected && done > expected)
+                {
+                    throw new InvalidDataException(
+                        $"{dataset.Url} sent more than the {expected} bytes of the official {dataset.Name} archive: it is not that archive. Nothing was installed.");
+                }
+
+                await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
                 progress?.Report((done, total));
             }
         }

@@ -119,8 +119,18 @@ public sealed class BundleStoreSafetyTests : IDisposable
         Directory.CreateDirectory(foreign);
         Directory.SetLastWriteTimeUtc(foreign, DateTime.UtcNow.AddDays(-2));
 
+        // A temporary pointer file of a publish killed during the swap, and a file that only looks like one.
+        string pointerTemp = Path.Combine(Root, $"current.{Guid.NewGuid():N}.tmp");
+        File.WriteAllText(pointerTemp, "20240101-000000-aaaaaa");
+        File.SetLastWriteTimeUtc(pointerTemp, DateTime.UtcNow.AddDays(-2));
+        string notPointer = Path.Combine(Root, "current.notes.tmp");
+        File.WriteAllText(notPointer, "mine");
+        File.SetLastWriteTimeUtc(notPointer, DateTime.UtcNow.AddDays(-2));
+
         var log = new List<string>();
         BundleStore.Publish(Root, _dataset, _ratings, [Baseline()], keep: 3, log: log.Add);
+        Assert.False(File.Exists(pointerTemp));
+        Assert.True(File.Exists(notPointer));
 
         Assert.False(Directory.Exists(killed));
         Assert.False(Directory.Exists(old));

@@ -66,6 +66,17 @@ public sealed class DownloaderSafetyTests : IDisposable
         Assert.Equal([folder], Directory.GetFileSystemEntries(Root));
     }
 
+    [Fact]
+    public async Task A_download_longer_than_the_official_archive_stops_and_installs_nothing()
+    {
+        (byte[] zip, DatasetInfo info) = Archive(("ml-tiny/ratings.csv", Ratings()));
+
+        var e = await Assert.ThrowsAsync<InvalidDataException>(() => Downloader(zip).FetchAsync(info with { Bytes = zip.Length - 1 }, Root));
+
+        Assert.Contains("sent more than", e.Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFileSystemEntries(Root));
+    }
+
     private static DatasetDownloader Downloader(byte[] zip) => new(new HttpClient(new FixedHandler(zip)));
 
     private static byte[] Ratings() => "userId,movieId,rating,timestamp\n1,1,4.0,1\n2,1,3.0,2\n"u8.ToArray();
