@@ -61,8 +61,8 @@ internal static class AbTestCommand
                 throw new ArgumentException($"--users must be at least 2 (got {options.Users}).");
             }
 
-            ModelInfo infoA = ModelCatalog.Info(parse.GetValue(modelA)!);
-            ModelInfo infoB = ModelCatalog.Info(parse.GetValue(modelB)!);
+            ModelInfo infoA = ModelRegistry.Info(parse.GetValue(modelA)!);
+            ModelInfo infoB = ModelRegistry.Info(parse.GetValue(modelB)!);
             SimulationPopulation population = BuildPopulation(console, path, infoA, infoB, kValue, seedValue);
 
             object report;
@@ -107,9 +107,9 @@ internal static class AbTestCommand
         RatingMatrix train = RatingMatrix.Build(split.Train);
         var context = new ModelContext(seed, needsCatalogue ? dataset.Movies : null, needsCatalogue ? dataset.Tags : null);
         var stopwatch = Stopwatch.StartNew();
-        IRecommenderModel a = infoA.CreateTrainer(context).Fit(train);
+        IRecommenderModel a = ModelRegistry.Resolve(infoA.Name, context).CreateTrainer(context).Fit(train);
         // An A/A test serves one trained model on both sides: the only randomness left is who sees which.
-        IRecommenderModel b = string.Equals(infoA.Name, infoB.Name, StringComparison.Ordinal) ? a : infoB.CreateTrainer(context).Fit(train);
+        IRecommenderModel b = string.Equals(infoA.Name, infoB.Name, StringComparison.Ordinal) ? a : ModelRegistry.Resolve(infoB.Name, context).CreateTrainer(context).Fit(train);
         var population = SimulationPopulation.Build(a, b, split.Test, k);
         console.MarkupLineInterpolated(
             $"temporal holdout: latest {HoldoutFraction * 100:F0}% of each user's ratings ({split.Train.Length:N0} train, {split.Test.Length:N0} held out); {population.UserIds.Count} users; models fitted in {stopwatch.Elapsed.TotalSeconds:F1} s");

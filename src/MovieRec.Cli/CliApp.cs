@@ -1,6 +1,5 @@
 using System.CommandLine;
 using MovieRec.Core.Data;
-using MovieRec.Core.Models;
 using Spectre.Console;
 
 namespace MovieRec.Cli;
@@ -21,8 +20,9 @@ internal static class CliApp
             ExperimentCommands.Create(console),
             SparkCommands.Import(console),
             BenchCommands.Create(console),
-            ModelsCommand(console),
+            ModelOptionsCli.ModelsCommand(console),
             ReportCommand.Create(console),
+            TuneCommand.Create(console),
         };
         foreach (Command command in PeopleCommands.Create(console, () => !Console.IsInputRedirected))
         {
@@ -33,9 +33,12 @@ internal static class CliApp
     }
 
     /// <summary>The folder argument, else MOVIEREC_DATA, else data/ml-latest-small.</summary>
-    public static string ResolveFolder(string? folder) =>
+    public static string ResolveFolder(string? folder) => ResolveFolder(folder, Environment.GetEnvironmentVariable);
+
+    /// <summary>As <see cref="ResolveFolder(string?)"/>, reading the environment through <paramref name="environment"/>.</summary>
+    public static string ResolveFolder(string? folder, Func<string, string?> environment) =>
         !string.IsNullOrWhiteSpace(folder) ? folder
-        : Environment.GetEnvironmentVariable(MovieLensLoader.DataEnvironmentVariable) is { Length: > 0 } env ? env
+        : environment(MovieLensLoader.DataEnvironmentVariable) is { Length: > 0 } env ? env
         : DefaultDataFolder;
 
     public static Argument<string?> FolderArgument() => new("folder")
@@ -56,22 +59,5 @@ internal static class CliApp
             console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
             return 1;
         }
-    }
-
-    private static Command ModelsCommand(IAnsiConsole console)
-    {
-        var command = new Command("models", "List the models that can be trained and evaluated.");
-        command.SetAction(_ =>
-        {
-            var table = new Table().AddColumns("Name", "Description");
-            foreach (ModelInfo model in ModelCatalog.All)
-            {
-                table.AddRow(Markup.Escape(model.Name), Markup.Escape(model.Description));
-            }
-
-            console.Write(table);
-            return 0;
-        });
-        return command;
     }
 }

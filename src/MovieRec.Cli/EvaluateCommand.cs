@@ -15,7 +15,8 @@ internal static class EvaluateCommand
     public static Command Create(IAnsiConsole console)
     {
         Argument<string?> folder = CliApp.FolderArgument();
-        var models = new Option<string>("--model", "-m") { Description = $"Comma-separated model names: {string.Join(", ", ModelCatalog.Names)}", Required = true };
+        var models = new Option<string>("--model", "-m") { Description = $"Comma-separated model names: {string.Join(", ", ModelRegistry.Names)}", Required = true };
+        (Option<string[]> set, Option<string?> optionsFile) = ModelOptionsCli.Options();
         var folds = new Option<int>("--folds") { Description = "Folds of the k-fold split", DefaultValueFactory = _ => 5 };
         var seed = new Option<int>("--seed") { Description = "Seed of random splits and models", DefaultValueFactory = _ => 42 };
         var splits = new Option<string[]>("--split") { Description = "An explicit <train>:<test> file pair, relative to the folder; repeat for several" };
@@ -33,24 +34,25 @@ internal static class EvaluateCommand
 
         var command = new Command("evaluate", "Cross-validate models: RMSE, MAE, precision/recall/NDCG/MAP@K, coverage, timings.")
         {
-            folder, models, folds, seed, splits, splitter, testFraction, lastN, k, relevance, noRanking, json, perFold, curve, threads, skipInvalid,
+            folder, models, set, optionsFile, folds, seed, splits, splitter, testFraction, lastN, k, relevance, noRanking, json, perFold, curve, threads, skipInvalid,
         };
         command.SetAction(parse => CliApp.Guard(console, () =>
         {
             string path = CliApp.ResolveFolder(parse.GetValue(folder));
             var load = new LoadOptions { SkipInvalid = parse.GetValue(skipInvalid), IncludeMetadata = false };
             int seedValue = parse.GetValue(seed);
-            ModelInfo[] infos = [.. parse.GetValue(models)!
-                .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(ModelCatalog.Info)];
+            string[] names = parse.GetValue(models)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var context = new ModelContext(seedValue);
-            if (infos.Any(m => m.NeedsCatalogue))
+
+            // Unknown models and options, and out-of-range values, fail here, before any data is read.
+            IReadOnlyList<ResolvedModel> resolved = ModelOptionsCli.Parse(parse, set, optionsFile).Resolve(names, context);
+            if (resolved.Any(m => m.Info.NeedsCatalogue))
             {
                 MovieLensDataset metadata = MovieLensLoader.Load(path, load with { IncludeRatings = false, IncludeMetadata = true });
                 context = context with { Movies = metadata.Movies, Tags = metadata.Tags };
             }
 
-            IRecommenderTrainer[] trainers = [.. infos.Select(m => m.CreateTrainer(context))];
+            IRecommenderTrainer[] trainers = [.. resolved.Select(m => m.CreateTrainer(context))];
             if (trainers.Length == 0)
             {
                 throw new ArgumentException("--model names no model.");
@@ -76,7 +78,7 @@ internal static class EvaluateCommand
             }
             if (parse.GetValue(json) is string jsonPath)
             {
-                AtomicFile.WriteAllText(jsonPath, JsonSerializer.Serialize(ToJson(path, dataSplits, options, results), CliJson.Indented));
+                AtomicFile.WriteAllText(jsonPath, JsonSerializer.Serialize(ToJson(path, dataSplits, options, resolved, results), CliJson.Indented));
                 console.MarkupLineInterpolated($"Wrote {jsonPath}");
             }
 
@@ -271,16 +273,18 @@ internal static class EvaluateCommand
 
     private static string S(double seconds) => seconds.ToString("0.000", CultureInfo.InvariantCulture);
 
-    private static object ToJson(string folder, IReadOnlyList<DataSplit> splits, EvaluationOptions options, IReadOnlyList<ModelEvaluation> results) => new
+    private static object ToJson(string folder, IReadOnlyList<DataSplit> splits, EvaluationOptions options, IReadOnlyList<ResolvedModel> models,
+        IReadOnlyList<ModelEvaluation> results) => new
     {
         folder,
         k = options.K,
         relevanceThreshold = options.RelevanceThreshold,
         splits = splits.Select(s => new { name = s.Name, train = s.Train.Length, test = s.Test.Length }),
         createdAt = DateTimeOffset.UtcNow,
-        results = results.Select(r => new
+        results = results.Select((r, m) => new
         {
             model = r.Model,
+            options = models[m].OptionValues,
             rmse = r.Rmse,
             mae = r.Mae,
             precisionAtK = r.PrecisionAtK,

@@ -48,7 +48,7 @@ internal static class ReportCommand
             MovieLensDataset dataset = MovieLensLoader.Load(path);
             DataCommands.PrintReport(console, dataset.Report);
             var context = new ModelContext(seedValue, dataset.Movies, dataset.Tags);
-            IRecommenderTrainer[] trainers = [.. names.Select(n => ModelCatalog.Info(n).CreateTrainer(context))];
+            IRecommenderTrainer[] trainers = [.. names.Select(n => ModelRegistry.Create(n, context))];
             string[] pairs = parse.GetValue(splits) ?? [];
             IReadOnlyList<DataSplit> dataSplits = pairs.Length > 0
                 ? EvaluateCommand.MakeSplits(path, pairs, "kfold", 0, seedValue, 0.2, 1, new LoadOptions(), console)

@@ -68,7 +68,7 @@ internal static class SyntheticCommands
         {
             MovieLensDataset r = MovieLensLoader.Load(parse.GetValue(real)!);
             MovieLensDataset s = MovieLensLoader.Load(parse.GetValue(synthetic)!);
-            ModelCatalog.Info(parse.GetValue(model)!);
+            ModelRegistry.Info(parse.GetValue(model)!);
             ComparisonReport report = SyntheticComparison.Compare(r, s, new ComparisonOptions { Seed = parse.GetValue(seed), Model = parse.GetValue(model)! });
             if (parse.GetValue(json))
             {

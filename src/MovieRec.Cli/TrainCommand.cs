@@ -1,5 +1,4 @@
 using System.CommandLine;
-using MovieRec.Core.Artifacts;
 using MovieRec.Core.Data;
 using MovieRec.Core.Feedback;
 using MovieRec.Core.Training;
@@ -11,7 +10,7 @@ namespace MovieRec.Cli;
 /// <summary><c>movierec train</c>: fit models on all ratings and publish a bundle the API serves.</summary>
 internal static class TrainCommand
 {
-    public const string DefaultModels = BundleTrainer.DefaultModels;
+    public const string DefaultModels = BundleTrainingOptions.DefaultModelList;
 
     public static Command Create(IAnsiConsole console)
     {
@@ -26,7 +25,8 @@ internal static class TrainCommand
         {
             Description = "Also train on the service's live ratings: a SQLite file (e.g. state/feedback.db) or a PostgreSQL connection (Host=...;Database=... or postgres://...)",
         };
-        var command = new Command("train", "Train models on all ratings of a dataset and publish a model bundle.") { folder, models, output, eval, keep, seed, skipInvalid, feedback };
+        (Option<string[]> set, Option<string?> optionsFile) = ModelOptionsCli.Options();
+        var command = new Command("train", "Train models on all ratings of a dataset and publish a model bundle.") { folder, models, set, optionsFile, output, eval, keep, seed, skipInvalid, feedback };
         command.SetAction(parse => CliApp.Guard(console, () =>
         {
             if (parse.GetValue(keep) < 1)
@@ -35,6 +35,19 @@ internal static class TrainCommand
             }
 
             string path = CliApp.ResolveFolder(parse.GetValue(folder));
+            var options = new BundleTrainingOptions
+            {
+                Models = BundleTrainer.ParseModels(parse.GetValue(models)!),
+                Output = parse.GetValue(output)!,
+                Evaluate = parse.GetValue(eval),
+                Keep = parse.GetValue(keep),
+                Seed = parse.GetValue(seed),
+                Overrides = ModelOptionsCli.Parse(parse, set, optionsFile),
+                Log = line => console.MarkupLineInterpolated($"{line}"),
+            };
+
+            // Unknown models and options, and out-of-range values, fail here, before any data is read.
+            BundleTrainer.Resolve(options);
             MovieLensDataset dataset = MovieLensLoader.Load(path, new LoadOptions { SkipInvalid = parse.GetValue(skipInvalid) });
             DataCommands.PrintReport(console, dataset.Report);
             FeedbackWatermarkManifest? watermark = null;
@@ -45,15 +58,12 @@ internal static class TrainCommand
                     $"feedback: {watermark.LiveRatings:N0} live ratings and {watermark.DeletedRatings:N0} deletions up to change {watermark.LastSequence} ({watermark.Provider}); training on {dataset.Ratings.Length:N0} ratings");
             }
 
-            string bundle = BundleTrainer.Train(dataset, ParseModels(parse.GetValue(models)!), parse.GetValue(output)!, parse.GetValue(eval),
-                parse.GetValue(keep), parse.GetValue(seed), line => console.MarkupLineInterpolated($"{line}"), feedback: watermark);
+            string bundle = BundleTrainer.Train(dataset, options with { Feedback = watermark });
             console.MarkupLineInterpolated($"[green]ok:[/] published {bundle}");
             return 0;
         }));
         return command;
     }
-
-    public static IReadOnlyList<string> ParseModels(string names) => BundleTrainer.ParseModels(names);
 
     /// <summary>The dataset with the feedback store's live ratings applied, as the service's retrainer trains.</summary>
     public static (MovieLensDataset Dataset, FeedbackWatermarkManifest Watermark) WithFeedback(MovieLensDataset dataset, string connection)
@@ -78,8 +88,4 @@ internal static class TrainCommand
             throw new IOException($"--feedback: could not read the {provider} feedback store: {e.Message}", e);
         }
     }
-
-    /// <summary>Fits each model on all ratings (and, with <paramref name="evaluate"/>, on a 90% split to measure it) and publishes the bundle.</summary>
-    public static string Train(MovieLensDataset dataset, IReadOnlyList<string> names, string output, bool evaluate, int keep, int seed, Action<string> log) =>
-        BundleTrainer.Train(dataset, names, output, evaluate, keep, seed, log);
 }

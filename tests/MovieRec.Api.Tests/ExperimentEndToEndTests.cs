@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Net.Http.Json;
 using System.Text.Json;
-using MovieRec.Core.Artifacts;
 using MovieRec.Core.Data;
+using MovieRec.Core.Training;
 using Xunit.Abstractions;
 
 namespace MovieRec.Api.Tests;
@@ -28,7 +28,7 @@ public sealed class ExperimentEndToEndTests(ITestOutputHelper output) : IDisposa
     {
         string data = Fixtures.WriteCsvDataset(_folder, Fixtures.SyntheticRatings(Users, 60));
         string models = Path.Combine(_folder.Path, "models");
-        BundleTrainer.Train(MovieLensLoader.Load(data), BundleTrainer.ParseModels("popular,svd"), models, false, 2, 42, _ => { });
+        BundleTrainer.Train(MovieLensLoader.Load(data), new BundleTrainingOptions { Models = ["popular", "svd"], Output = models, Keep = 2 });
         using ServiceProcess service = await ServiceProcess.StartAsync(models,
             ("MovieRec__StatePath", Path.Combine(_folder.Path, "state")),
             ("MovieRec__DefaultModel", "popular"),

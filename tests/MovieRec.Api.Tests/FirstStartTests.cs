@@ -1,13 +1,16 @@
 using System.Net;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using MovieRec.Api.Apis;
 using MovieRec.Api.Contracts;
 using MovieRec.Api.Hosting;
 using MovieRec.Core.Artifacts;
+using MovieRec.Core.Training;
 
 namespace MovieRec.Api.Tests;
 
@@ -27,17 +30,7 @@ public sealed class FirstStartTests(MovieRecApiFactory factory) : IClassFixture<
         using HttpClient client = app.CreateClient();
 
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
-        HttpStatusCode ready = HttpStatusCode.ServiceUnavailable;
-        for (int i = 0; i < 600 && ready != HttpStatusCode.OK; i++)
-        {
-            ready = (await client.GetAsync("/health/ready")).StatusCode;
-            if (ready != HttpStatusCode.OK)
-            {
-                await Task.Delay(50);
-            }
-        }
-
-        Assert.Equal(HttpStatusCode.OK, ready);
+        Assert.Equal(HttpStatusCode.OK, await Readiness.WaitUntilReadyAsync(client));
         Assert.NotNull(BundleStore.CurrentFolder(models));
         ModelsResponse r = await ApiAssert.OkAsync<ModelsResponse>(await client.GetAsync("/models"));
         Assert.Equal(["baseline", "popular", "svd"], r.Models.Select(m => m.Name));
@@ -53,8 +46,13 @@ public sealed class FirstStartTests(MovieRecApiFactory factory) : IClassFixture<
             b.UseSetting("MovieRec:DataPath", Path.Combine(empty.Path, "no-such-dataset"));
         });
         using HttpClient client = app.CreateClient();
-        await Task.Delay(300);
 
+        // Wait for start-up to finish its attempt (it gives up: no bundle, no data, no download), not for a guessed time.
+        BundleBootstrapper bootstrapper = app.Services.GetServices<IHostedService>().OfType<BundleBootstrapper>().Single();
+        Assert.NotNull(bootstrapper.ExecuteTask);
+        await bootstrapper.ExecuteTask.WaitAsync(Readiness.Deadline);
+
+        Assert.Null(app.Services.GetRequiredService<ModelHost>().Current);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/health/ready")).StatusCode);
         await ApiAssert.ProblemAsync(await client.GetAsync("/recommend/user?userId=1"), HttpStatusCode.ServiceUnavailable);
@@ -65,13 +63,10 @@ public sealed class FirstStartTests(MovieRecApiFactory factory) : IClassFixture<
     {
         using var folder = new TempFolder();
         string models = Path.Combine(folder.Path, "models");
-        BundleTrainer.Train(Core.Data.MovieLensLoader.Load(factory.DataPath), ["baseline", "svd"], models, false, 1, 42, _ => { });
+        BundleTrainer.Train(Core.Data.MovieLensLoader.Load(factory.DataPath), new BundleTrainingOptions { Models = ["baseline", "svd"], Output = models, Keep = 1 });
         using WebApplicationFactory<Program> app = factory.WithWebHostBuilder(b => b.UseSetting("MovieRec:ModelsPath", models));
         using HttpClient client = app.CreateClient();
-        for (int i = 0; i < 600 && (await client.GetAsync("/health/ready")).StatusCode != HttpStatusCode.OK; i++)
-        {
-            await Task.Delay(50);
-        }
+        Assert.Equal(HttpStatusCode.OK, await Readiness.WaitUntilReadyAsync(client));
 
         RecommendationResponse r = await ApiAssert.OkAsync<RecommendationResponse>(await client.PostAsJsonAsync("/recommend",
             new VisitorRecommendationRequest { Ratings = [new() { MovieId = 1, Rating = 4 }], N = 3, Model = "baseline", Genre = "Comedy" }));

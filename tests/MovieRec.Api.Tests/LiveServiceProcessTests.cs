@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using MovieRec.Api.Contracts;
-using MovieRec.Core.Artifacts;
 using MovieRec.Core.Data;
+using MovieRec.Core.Training;
 
 namespace MovieRec.Api.Tests;
 
@@ -18,7 +18,7 @@ public sealed class LiveServiceProcessTests : IDisposable
     {
         string data = Fixtures.WriteCsvDataset(_folder, Fixtures.SyntheticRatings());
         _models = Path.Combine(_folder.Path, "models");
-        BundleTrainer.Train(MovieLensLoader.Load(data), BundleTrainer.ParseModels("popular,implicit-als"), _models, false, 2, 42, _ => { });
+        BundleTrainer.Train(MovieLensLoader.Load(data), new BundleTrainingOptions { Models = ["popular", "implicit-als"], Output = _models, Keep = 2 });
     }
 
     public void Dispose() => _folder.Dispose();

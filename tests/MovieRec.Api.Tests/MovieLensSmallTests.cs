@@ -1,8 +1,8 @@
 using System.Net;
 using Microsoft.AspNetCore.Mvc.Testing;
 using MovieRec.Api.Contracts;
-using MovieRec.Core.Artifacts;
 using MovieRec.Core.Data;
+using MovieRec.Core.Training;
 
 namespace MovieRec.Api.Tests;
 
@@ -19,7 +19,7 @@ public sealed class MovieLensSmallTests
         Skip.If(data is null, "../shared/datasets/ml-latest-small is not present beside this checkout; this test needs it.");
         using var folder = new TempFolder();
         string models = Path.Combine(folder.Path, "models");
-        BundleTrainer.Train(MovieLensLoader.Load(data!), BundleTrainer.ParseModels(BundleTrainer.DefaultModels), models, false, 1, 42, _ => { });
+        BundleTrainer.Train(MovieLensLoader.Load(data!), new BundleTrainingOptions { Output = models, Keep = 1 });
         using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
         {
             b.UseSetting("MovieRec:ModelsPath", models);
@@ -27,10 +27,7 @@ public sealed class MovieLensSmallTests
             b.UseSetting("Serilog:MinimumLevel:Default", "Warning");
         });
         using HttpClient client = factory.CreateClient();
-        for (int i = 0; i < 600 && (await client.GetAsync("/health/ready")).StatusCode != HttpStatusCode.OK; i++)
-        {
-            await Task.Delay(50);
-        }
+        Assert.Equal(HttpStatusCode.OK, await Readiness.WaitUntilReadyAsync(client));
 
         ModelsResponse bundle = await ApiAssert.OkAsync<ModelsResponse>(await client.GetAsync("/models"));
         Assert.Equal(("ml-latest-small", 100_836, 610, 9_742), (bundle.Dataset, bundle.Ratings, bundle.Users, bundle.Movies));

@@ -2,8 +2,8 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using MovieRec.Api.Hosting;
-using MovieRec.Core.Artifacts;
 using MovieRec.Core.Data;
+using MovieRec.Core.Training;
 
 namespace MovieRec.Api.Tests;
 
@@ -33,21 +33,12 @@ public sealed class MovieRecApiFactory : WebApplicationFactory<Program>
     public string Publish()
     {
         MovieLensDataset dataset = MovieLensLoader.Load(DataPath);
-        string folder = BundleTrainer.Train(dataset, BundleTrainer.ParseModels(Models), ModelsPath, evaluate: false, keep: 5, seed: 42, _ => { });
+        string folder = BundleTrainer.Train(dataset, new BundleTrainingOptions { Models = BundleTrainer.ParseModels(Models), Output = ModelsPath, Keep = 5 });
         return Path.GetFileName(folder);
     }
 
     /// <summary>Waits until the host serves a bundle (the bootstrapper loads it in the background).</summary>
-    public async Task<ServedBundle> WaitUntilReadyAsync()
-    {
-        ModelHost host = Services.GetRequiredService<ModelHost>();
-        for (int i = 0; i < 600 && host.Current is null; i++)
-        {
-            await Task.Delay(50);
-        }
-
-        return host.Current ?? throw new TimeoutException("The service did not load its bundle within 30 s.");
-    }
+    public Task<ServedBundle> WaitUntilReadyAsync() => Readiness.WaitUntilServingAsync(Services.GetRequiredService<ModelHost>());
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {

@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text;
 using MovieRec.Core.Data;
 
 namespace MovieRec.Tests.Shared;
@@ -50,4 +52,31 @@ public static class SyntheticData
     }
 
     public static int MovieId(int m) => 1 + (3 * m);
+
+    /// <summary>
+    /// Writes an ml-latest-style folder (ratings, movies, tags, links) holding <paramref name="ratings"/> into
+    /// <paramref name="subfolder"/> of <paramref name="folder"/>, with <paramref name="movies"/> catalogue entries; returns it.
+    /// </summary>
+    public static string WriteCsvDataset(TempFolder folder, Rating[] ratings, int movies, string subfolder = "")
+    {
+        string Name(string file) => subfolder.Length == 0 ? file : $"{subfolder}/{file}";
+        var sb = new StringBuilder("userId,movieId,rating,timestamp\n");
+        foreach (Rating r in ratings)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"{r.UserId},{r.MovieId},{r.Value:0.0},{r.Timestamp}\n");
+        }
+
+        folder.Write(Name("ratings.csv"), sb.ToString());
+        var m = new StringBuilder("movieId,title,genres\n");
+        string[] genres = ["Animation|Children", "Comedy", "Drama|Romance", "Action|Sci-Fi", "(no genres listed)"];
+        for (int i = 0; i < movies; i++)
+        {
+            m.Append(CultureInfo.InvariantCulture, $"{MovieId(i)},\"Movie {i}, The ({1990 + (i % 20)})\",{genres[i % genres.Length]}\n");
+        }
+
+        folder.Write(Name("movies.csv"), m.ToString());
+        folder.Write(Name("tags.csv"), "userId,movieId,tag,timestamp\n1,1,funny,1000\n2,4,\"dark, moody\",1001\n");
+        folder.Write(Name("links.csv"), "movieId,imdbId,tmdbId\n1,0114709,862\n4,0113497,\n");
+        return subfolder.Length == 0 ? folder.Path : System.IO.Path.Combine(folder.Path, subfolder);
+    }
 }

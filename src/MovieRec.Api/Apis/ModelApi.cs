@@ -1,10 +1,10 @@
+using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using MovieRec.Api.Contracts;
 using MovieRec.Api.Hosting;
 using MovieRec.Core.Artifacts;
 using MovieRec.Core.Models;
-using MovieRec.Core.Models.Factorization;
 
 namespace MovieRec.Api.Apis;
 
@@ -55,14 +55,13 @@ public static class ModelApi
         }
 
         BundleManifest m = bundle.Bundle.Manifest;
-        ModelResponse[] models = [.. m.Models.Select(entry => new ModelResponse(
-            entry.Name,
-            ModelCatalog.All.FirstOrDefault(i => string.Equals(i.Name, entry.Name, StringComparison.OrdinalIgnoreCase))?.Description,
-            entry.Options,
-            entry.FitSeconds,
-            entry.Holdout,
-            bundle.SimilarModels.Contains(entry.Name),
-            bundle.Bundle.Models[entry.Name] is MatrixFactorizationModel))];
+        ModelResponse[] models = [.. m.Models.Select(entry =>
+        {
+            ModelInfo? info = ModelRegistry.All.FirstOrDefault(i => string.Equals(i.Name, entry.Name, StringComparison.OrdinalIgnoreCase));
+            ModelCapabilities capabilities = bundle.Capabilities[entry.Name];
+            return new ModelResponse(entry.Name, info?.Description, DeclaredOptions(entry.Options, info), entry.FitSeconds, entry.Holdout,
+                capabilities.SimilarItems is not null, capabilities.FoldIn is not null);
+        })];
         _ = RecommendationApi.TryGetModel(bundle, null, options.Value, out IRecommenderModel defaultModel, out _);
         return TypedResults.Ok(new ModelsResponse(m.Id, m.CreatedAt, m.Dataset.Name, m.Dataset.Ratings, m.Dataset.Users, m.Dataset.Movies, models)
         {
@@ -72,6 +71,29 @@ public static class ModelApi
                 feedback.LastSequence - (m.Feedback?.LastSequence ?? 0)),
             Retrain = retrainer.Status,
         });
+    }
+
+    /// <summary>
+    /// Only the options the model's algorithm declares: bundles written before the registry recorded every property of
+    /// the options record, including ones that do not apply to the algorithm.
+    /// </summary>
+    private static JsonElement? DeclaredOptions(JsonElement? recorded, ModelInfo? info)
+    {
+        if (recorded is not { ValueKind: JsonValueKind.Object } options || info is null)
+        {
+            return recorded;
+        }
+
+        var kept = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+        foreach (JsonProperty property in options.EnumerateObject())
+        {
+            if (info.Algorithm.Option(property.Name) is not null)
+            {
+                kept[property.Name] = property.Value;
+            }
+        }
+
+        return JsonSerializer.SerializeToElement(kept);
     }
 
     public static async Task<Results<Ok<ReloadResponse>, ProblemHttpResult>> Reload(

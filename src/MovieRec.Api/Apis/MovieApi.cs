@@ -75,7 +75,7 @@ public static class MovieApi
             return unknownModel!;
         }
 
-        if (!bundle.SimilarModels.Contains(recommender.Name, StringComparer.OrdinalIgnoreCase))
+        if (bundle.CapabilitiesOf(recommender).SimilarItems is not ISimilarItems similar)
         {
             return ApiProblems.Invalid("model",
                 $"Model '{recommender.Name}' has no notion of similar movies. Models that have: {string.Join(", ", bundle.SimilarModels)}.");
@@ -86,7 +86,7 @@ public static class MovieApi
             return ApiProblems.UnknownMovie(id);
         }
 
-        return TypedResults.Ok(new SimilarMoviesResponse(id, recommender.Name, bundle.Id, RecommendationApi.Rank(bundle, recommender.Similar(id, n))));
+        return TypedResults.Ok(new SimilarMoviesResponse(id, recommender.Name, bundle.Id, RecommendationApi.Rank(bundle, similar.Similar(id, n))));
     }
 
     private static MovieResponse ToResponse(ServedBundle bundle, Movie movie)

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
-using MovieRec.Core.Artifacts;
 using MovieRec.Core.Data;
+using MovieRec.Core.Training;
 
 namespace MovieRec.Api.Hosting;
 
@@ -31,8 +31,13 @@ public sealed partial class BundleBootstrapper(ModelHost host, IOptions<MovieRec
                 string data = await EnsureDatasetAsync(o, stoppingToken).ConfigureAwait(false);
                 LogTraining(logger, host.ModelsPath, data, o.FirstStartModels);
                 MovieLensDataset dataset = MovieLensLoader.Load(data);
-                BundleTrainer.Train(dataset, BundleTrainer.ParseModels(o.FirstStartModels), host.ModelsPath, evaluate: false, keep: 3, seed: 42,
-                    line => LogProgress(logger, line), new Core.Models.TrainingOptions { CancellationToken = stoppingToken });
+                BundleTrainer.Train(dataset, new BundleTrainingOptions
+                {
+                    Models = BundleTrainer.ParseModels(o.FirstStartModels),
+                    Output = host.ModelsPath,
+                    Log = line => LogProgress(logger, line),
+                    Training = new Core.Models.TrainingOptions { CancellationToken = stoppingToken },
+                });
             }
 
             await host.ReloadAsync(stoppingToken).ConfigureAwait(false);

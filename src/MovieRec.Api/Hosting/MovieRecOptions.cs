@@ -23,7 +23,7 @@ public sealed class MovieRecOptions
     public bool AllowDownload { get; set; } = true;
 
     /// <summary>Models trained on a first start.</summary>
-    public string FirstStartModels { get; set; } = Core.Artifacts.BundleTrainer.DefaultModels;
+    public string FirstStartModels { get; set; } = Core.Training.BundleTrainingOptions.DefaultModelList;
 
     /// <summary>The key <c>POST /admin/reload</c> requires in <c>X-Api-Key</c>; reload is disabled while it is empty.</summary>
     public string? AdminApiKey { get; set; }

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using MovieRec.Core.Artifacts;
 using MovieRec.Core.Data;
 using MovieRec.Core.Feedback;
 using MovieRec.Core.Models;
@@ -102,8 +101,14 @@ public sealed partial class Retrainer(ModelHost host, LiveFeedback feedback, IOp
             // On a one-task scheduler: trainers' Parallel loops (some ignore TrainingOptions.Threads) run on the current
             // scheduler, so the whole fit takes one core and requests keep the others.
             string published = await Task.Factory.StartNew(
-                () => BundleTrainer.Train(withLive, models, host.ModelsPath, evaluate: false, keep: 3, seed: 42, line => LogProgress(logger, line),
-                    new TrainingOptions { Threads = 1, CancellationToken = _stopping }, watermark),
+                () => BundleTrainer.Train(withLive, new BundleTrainingOptions
+                {
+                    Models = models,
+                    Output = host.ModelsPath,
+                    Log = line => LogProgress(logger, line),
+                    Training = new TrainingOptions { Threads = 1, CancellationToken = _stopping },
+                    Feedback = watermark,
+                }),
                 _stopping, TaskCreationOptions.DenyChildAttach, OneCore).ConfigureAwait(false);
             ReloadOutcome outcome = await host.ReloadAsync(_stopping).ConfigureAwait(false);
             LogFinished(logger, outcome.BundleId, watermark.LastSequence, clock.Elapsed.TotalSeconds, Path.GetFileName(published));

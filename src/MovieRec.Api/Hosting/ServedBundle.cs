@@ -49,7 +49,9 @@ public sealed class ServedBundle
         });
         Links = ReadLinks(bundle.Manifest.Dataset.Folder);
         ModelNames = [.. bundle.Manifest.Models.Select(m => m.Name)];
-        SimilarModels = [.. ModelNames.Where(name => SupportsSimilar(bundle.Models[name]))];
+        // Capabilities are resolved once per bundle, here.
+        Capabilities = bundle.Models.ToFrozenDictionary(m => m.Key, m => m.Value.Capabilities, StringComparer.OrdinalIgnoreCase);
+        SimilarModels = [.. ModelNames.Where(name => Capabilities[name].SimilarItems is not null)];
     }
 
     public ModelBundle Bundle { get; }
@@ -75,8 +77,15 @@ public sealed class ServedBundle
     /// <summary>Model names in manifest order.</summary>
     public IReadOnlyList<string> ModelNames { get; }
 
-    /// <summary>Models that answer <see cref="IRecommenderModel.Similar"/>.</summary>
+    /// <summary>Models that have <see cref="ISimilarItems"/>.</summary>
     public IReadOnlyList<string> SimilarModels { get; }
+
+    /// <summary>Each model's capabilities by name.</summary>
+    public FrozenDictionary<string, ModelCapabilities> Capabilities { get; }
+
+    /// <summary>The capabilities of one of this bundle's models.</summary>
+    public ModelCapabilities CapabilitiesOf(IRecommenderModel model) =>
+        Capabilities.TryGetValue(model.Name, out ModelCapabilities? found) ? found : model.Capabilities;
 
     public bool IsKnownUser(int userId) => Ratings.Users.Contains(userId);
 
@@ -209,24 +218,6 @@ public sealed class ServedBundle
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or MovieLensDataException)
         {
             return FrozenDictionary<int, MovieLink>.Empty;
-        }
-    }
-
-    private static bool SupportsSimilar(IRecommenderModel model)
-    {
-        if (model.Train.ItemCount == 0)
-        {
-            return false;
-        }
-
-        try
-        {
-            model.Similar(model.Train.Items.RawId(0), 1);
-            return true;
-        }
-        catch (NotSupportedException)
-        {
-            return false;
         }
     }
 

@@ -60,9 +60,10 @@ public static partial class BundleStore
     /// Writes, checks and publishes a bundle; then keeps the newest <paramref name="keep"/> bundles this store wrote and
     /// removes staging folders left by interrupted publishes. Returns the bundle's folder.
     /// </summary>
+    /// <remarks>The bundle id and creation time come from <paramref name="time"/> (the system clock unless given).</remarks>
     /// <exception cref="InvalidDataException">The written bundle did not load back; nothing was published.</exception>
     public static string Publish(string root, MovieLensDataset dataset, RatingMatrix ratings, IReadOnlyList<TrainedModel> models, int keep = 3, Action<string>? log = null,
-        Feedback.FeedbackWatermarkManifest? feedback = null)
+        Feedback.FeedbackWatermarkManifest? feedback = null, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentNullException.ThrowIfNull(models);
@@ -75,7 +76,8 @@ public static partial class BundleStore
         log ??= static _ => { };
         Directory.CreateDirectory(root);
         RemoveStaleStaging(root, log);
-        string id = $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}";
+        DateTimeOffset now = (time ?? TimeProvider.System).GetUtcNow();
+        string id = $"{now.UtcDateTime:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}";
         string staging = Path.Combine(root, $".{id}.tmp");
         Directory.CreateDirectory(staging);
         try
@@ -83,7 +85,7 @@ public static partial class BundleStore
             // Held while the folder is written; a staging folder whose lock nobody holds was left by a killed publish.
             using (new FileStream(Path.Combine(staging, StagingLockFile), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose))
             {
-                WriteBundle(staging, id, dataset, ratings, models, feedback);
+                WriteBundle(staging, id, now, dataset, ratings, models, feedback);
                 Verify(root, staging, dataset, models);
             }
 
@@ -325,7 +327,8 @@ public static partial class BundleStore
         return manifest;
     }
 
-    private static void WriteBundle(string staging, string id, MovieLensDataset dataset, RatingMatrix ratings, IReadOnlyList<TrainedModel> models, Feedback.FeedbackWatermarkManifest? feedback)
+    private static void WriteBundle(string staging, string id, DateTimeOffset createdAt, MovieLensDataset dataset, RatingMatrix ratings, IReadOnlyList<TrainedModel> models,
+        Feedback.FeedbackWatermarkManifest? feedback)
     {
         var payloads = new List<PayloadManifest>
         {
@@ -349,7 +352,7 @@ public static partial class BundleStore
         var manifest = new BundleManifest(
             FormatVersion,
             id,
-            DateTimeOffset.UtcNow,
+            createdAt,
             new DatasetManifest(dataset.Name, Path.GetFullPath(dataset.Folder), [.. dataset.Files.Select(f => Checksum(f, Path.GetFileName(f)))],
                 dataset.Ratings.Length, ratings.UserCount, dataset.Movies.Count),
             modelEntries,
@@ -357,7 +360,7 @@ public static partial class BundleStore
             models.Sum(m => m.FitSeconds)) { Feedback = feedback };
         WriteSynced(Path.Combine(staging, ManifestFile), s => JsonSerializer.Serialize(s, manifest, Json));
         WriteSynced(Path.Combine(staging, MarkerFile), s => s.Write(Encoding.UTF8.GetBytes(
-            $"{id}\n{DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture)}\nWritten by MovieRec's bundle store: it may delete this folder when pruning old bundles.\n")));
+            $"{id}\n{createdAt.ToString("O", CultureInfo.InvariantCulture)}\nWritten by MovieRec's bundle store: it may delete this folder when pruning old bundles.\n")));
     }
 
     /// <summary>Loads the staged bundle back as a server would and checks it answers as the models it was written from.</summary>

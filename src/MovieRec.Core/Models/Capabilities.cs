@@ -87,3 +87,22 @@ public sealed class UserHistory
         return new UserHistory(Train, [.. Items[..at], .. Items[(at + 1)..]], [.. Ratings[..at], .. Ratings[(at + 1)..]], KnownUser);
     }
 }
+
+/// <summary>A model that knows which movies are alike (implicit's similar_items).</summary>
+public interface ISimilarItems
+{
+    /// <summary>The movies most similar to a raw movie id, best first, with their similarity; empty for an unknown movie.</summary>
+    IReadOnlyList<ScoredMovie> Similar(int movieId, int n);
+}
+
+/// <summary>
+/// What a model can do beyond predicting and ranking, resolved once per model (a served bundle resolves it at load).
+/// A capability is absent (null) when the model cannot provide it; nothing is detected by exception or concrete type.
+/// </summary>
+public sealed record ModelCapabilities(ISimilarItems? SimilarItems, IFoldIn? FoldIn, IExplainable? Explainable)
+{
+    public static readonly ModelCapabilities None = new(null, null, null);
+
+    /// <summary>The capabilities a model implements as interfaces.</summary>
+    public static ModelCapabilities Of(object model) => new(model as ISimilarItems, model as IFoldIn, model as IExplainable);
+}

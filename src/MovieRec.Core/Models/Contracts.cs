@@ -28,9 +28,8 @@ public interface IRecommenderModel
     /// </summary>
     IReadOnlyList<ScoredMovie> Recommend(int userId, int n, bool excludeRated = true, Func<int, bool>? filter = null);
 
-    /// <summary>The movies most similar to a raw movie id, with their similarity.</summary>
-    /// <exception cref="NotSupportedException">The model has no notion of movie similarity.</exception>
-    IReadOnlyList<ScoredMovie> Similar(int movieId, int n);
+    /// <summary>What the model can do beyond predicting and ranking (similar movies, fold-in, explanations), resolved once.</summary>
+    ModelCapabilities Capabilities { get; }
 
     /// <summary>The clipped rating estimate for dense indices of a known user and item.</summary>
     float Estimate(int u, int i);

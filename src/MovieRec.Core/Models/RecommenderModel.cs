@@ -7,10 +7,12 @@ namespace MovieRec.Core.Models;
 /// The prediction template every model shares: raw ids are mapped to dense indices here, unknown users and movies
 /// are answered by the <see cref="Fallback"/> baseline, estimates are clipped to the rating scale, and top-N
 /// selection runs over <see cref="Score"/>. Algorithms override <see cref="EstimateCore"/> and, for ranking,
-/// <see cref="Score"/>; and write their parameters for <see cref="Artifacts.ModelSerializer"/>.
+/// <see cref="Score"/>; and write their parameters for the model file (see <see cref="ModelRegistry"/>).
 /// </summary>
 public abstract class RecommenderModel : IRecommenderModel
 {
+    private ModelCapabilities? _capabilities;
+
     protected RecommenderModel(string name, RatingMatrix train, BiasBaseline fallback)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
@@ -95,8 +97,13 @@ public abstract class RecommenderModel : IRecommenderModel
         return result;
     }
 
-    public virtual IReadOnlyList<ScoredMovie> Similar(int movieId, int n) =>
-        throw new NotSupportedException($"Model '{Name}' has no notion of similar movies.");
+    public ModelCapabilities Capabilities => _capabilities ??= ResolveCapabilities();
+
+    /// <summary>The stable id of this model's payload format, written into model files (never a CLR type name).</summary>
+    protected internal abstract string FormatKind { get; }
+
+    /// <summary>The capability interfaces this model implements, unless a model provides them conditionally.</summary>
+    protected virtual ModelCapabilities ResolveCapabilities() => ModelCapabilities.Of(this);
 
     /// <summary>Writes what the algorithm learned (not the matrix or fallback, which the serializer writes).</summary>
     protected internal abstract void WriteParameters(BinaryWriter writer);

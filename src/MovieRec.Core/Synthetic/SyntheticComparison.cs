@@ -232,12 +232,12 @@ public static class SyntheticComparison
         DataSplit split = Splitters.Holdout(real, 0.2, options.Seed);
         var single = new TrainingOptions { Threads = 1 };
         float[] actual = [.. split.Test.Select(t => t.Value)];
-        IRecommenderModel onReal = ModelCatalog.Create(options.Model, options.Seed).Fit(RatingMatrix.Build(split.Train), single);
+        IRecommenderModel onReal = ModelRegistry.Create(options.Model, options.Seed).Fit(RatingMatrix.Build(split.Train), single);
         float[] realPredicted = [.. split.Test.Select(t => onReal.Predict(t.UserId, t.MovieId).Rating)];
 
         // The synthetic users are nobody, so real test users are folded into the model trained on synthetic data from
         // their real training ratings: the model contributes what it learnt about movies, the user's history the rest.
-        IRecommenderModel onSynthetic = ModelCatalog.Create(options.Model, options.Seed).Fit(RatingMatrix.Build(synthetic), single);
+        IRecommenderModel onSynthetic = ModelRegistry.Create(options.Model, options.Seed).Fit(RatingMatrix.Build(synthetic), single);
         float[] synthPredicted = new float[split.Test.Length];
         string method;
         if (onSynthetic is MatrixFactorizationModel factorization)

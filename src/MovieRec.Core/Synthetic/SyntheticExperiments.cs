@@ -36,7 +36,7 @@ public static class SyntheticExperiments
     public static IReadOnlyList<ExperimentRow> Run(MovieLensDataset real, ExperimentOptions? options = null, Action<string>? log = null)
     {
         options ??= new ExperimentOptions();
-        ModelCatalog.Info(options.Model);
+        ModelRegistry.Info(options.Model);
         var rows = new List<ExperimentRow>();
         foreach (string variant in options.Variants)
         {
@@ -88,7 +88,7 @@ public static class SyntheticExperiments
         var rows = new List<ExperimentRow>();
         foreach ((int number, string trainOn, Rating[] train, string testOn, Rating[] test, string purpose) in plan)
         {
-            (IRecommenderTrainer trainer, string? tuned) = options.Trainer is { } choose ? choose(train) : (ModelCatalog.Create(options.Model, options.Seed), null);
+            (IRecommenderTrainer trainer, string? tuned) = options.Trainer is { } choose ? choose(train) : (ModelRegistry.Create(options.Model, options.Seed), null);
             var fit = Stopwatch.StartNew();
             IRecommenderModel model = trainer.Fit(RatingMatrix.Build(train));
             double fitSeconds = fit.Elapsed.TotalSeconds;

@@ -2,6 +2,7 @@ using MovieRec.Cli;
 using MovieRec.Core.Artifacts;
 using MovieRec.Core.Data;
 using MovieRec.Core.Models.Baselines;
+using MovieRec.Core.Training;
 using Spectre.Console;
 
 namespace MovieRec.Core.Tests.Artifacts;
@@ -87,7 +88,7 @@ public sealed class BundleStoreSafetyTests : IDisposable
     {
         var log = new List<string>();
 
-        Assert.Throws<ArgumentOutOfRangeException>(() => BundleTrainer.Train(_dataset, ["baseline"], Root, evaluate: false, keep: 0, seed: 1, log.Add));
+        Assert.Throws<ArgumentOutOfRangeException>(() => BundleTrainer.Train(_dataset, new BundleTrainingOptions { Models = ["baseline"], Output = Root, Keep = 0, Seed = 1, Log = log.Add }));
 
         Assert.Empty(log);
     }

@@ -1,6 +1,9 @@
 using System.Text.Json;
 using MovieRec.Cli;
 using MovieRec.Core.Data;
+using MovieRec.Core.Evaluation;
+using MovieRec.Core.Models;
+using MovieRec.Core.Models.Content;
 using Spectre.Console;
 
 namespace MovieRec.Core.Tests.Cli;
@@ -70,18 +73,27 @@ public sealed class CliTests : IDisposable
         using JsonDocument json = JsonDocument.Parse(File.ReadAllText(jsonPath));
         JsonElement[] results = [.. json.RootElement.GetProperty("results").EnumerateArray()];
         Assert.Equal(["baseline", "popular"], results.Select(r => r.GetProperty("model").GetString()));
-        foreach (JsonElement r in results)
-        {
-            foreach (string field in (string[])["rmse", "mae", "precisionAtK", "recallAtK", "ndcgAtK", "mapAtK", "coverage", "fitSeconds", "testSeconds"])
-            {
-                Assert.True(r.GetProperty(field).GetDouble() >= 0, field);
-            }
 
-            Assert.Equal(3, r.GetProperty("folds").GetArrayLength());
+        // The same evaluation through the library: the CLI must report exactly its numbers.
+        IReadOnlyList<ModelEvaluation> expected = CrossValidator.Evaluate([ModelRegistry.Create("baseline", 4), ModelRegistry.Create("popular", 4)],
+            Splitters.KFold(MovieLensLoader.Load(folder).Ratings, 3, 4), new EvaluationOptions { K = 5 });
+        for (int m = 0; m < 2; m++)
+        {
+            JsonElement r = results[m];
+            ModelEvaluation e = expected[m];
+            Assert.Equal(e.Rmse, r.GetProperty("rmse").GetDouble(), 12);
+            Assert.Equal(e.Mae, r.GetProperty("mae").GetDouble(), 12);
+            Assert.Equal(e.PrecisionAtK!.Value, r.GetProperty("precisionAtK").GetDouble(), 12);
+            Assert.Equal(e.RecallAtK!.Value, r.GetProperty("recallAtK").GetDouble(), 12);
+            Assert.Equal(e.NdcgAtK!.Value, r.GetProperty("ndcgAtK").GetDouble(), 12);
+            Assert.Equal(e.MapAtK!.Value, r.GetProperty("mapAtK").GetDouble(), 12);
+            Assert.Equal(e.Coverage!.Value, r.GetProperty("coverage").GetDouble(), 12);
+            Assert.Equal(e.Folds.Select(f => f.TestRatings), r.GetProperty("folds").EnumerateArray().Select(f => f.GetProperty("testRatings").GetInt32()));
+            Assert.True(r.GetProperty("fitSeconds").GetDouble() > 0);
         }
 
-        Assert.InRange(results[0].GetProperty("rmse").GetDouble(), 0.3, 1.5);
         Assert.Contains("NDCG@5", _out.ToString(), StringComparison.Ordinal);
+        Assert.Contains(expected[0].Rmse.ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture), _out.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -164,10 +176,99 @@ public sealed class CliTests : IDisposable
         _dir.Write("b.train", "userId,movieId,rating\n" + string.Join('\n', ratings.Where((_, i) => i % 5 != 0).Select(r => FormattableString.Invariant($"{r.UserId},{r.MovieId},{r.Value}"))));
         _dir.Write("b.test", "userId,movieId,rating\n" + string.Join('\n', ratings.Where((_, i) => i % 5 == 0).Select(r => FormattableString.Invariant($"{r.UserId},{r.MovieId},{r.Value}"))));
 
-        int code = CliApp.Run(["evaluate", folder, "--model", "content", "--split", "b.train:b.test"], _console);
+        string jsonPath = Path.Combine(_dir.Path, "content.json");
+
+        int code = CliApp.Run(["evaluate", folder, "--model", "content", "--split", "b.train:b.test", "--no-ranking", "--json", jsonPath], _console);
+
+        // Only a content model that was given the catalogue and tags reproduces this RMSE (without them it cannot fit).
+        Assert.Equal(0, code);
+        MovieLensDataset catalogue = MovieLensLoader.Load(folder);
+        DataSplit split = Splitters.FromFiles([(Path.Combine(folder, "b.train"), Path.Combine(folder, "b.test"))], RatingScale.HalfStars)[0];
+        double expected = CrossValidator.Evaluate([new ContentTrainer(catalogue.Movies, catalogue.Tags)], [split], new EvaluationOptions { Ranking = false })[0].Rmse;
+        using JsonDocument json = JsonDocument.Parse(File.ReadAllText(jsonPath));
+        Assert.Equal(expected, json.RootElement.GetProperty("results")[0].GetProperty("rmse").GetDouble(), 12);
+    }
+
+    [Fact]
+    public void Models_svd_lists_each_option_with_default_range_and_description()
+    {
+        Assert.Equal(0, CliApp.Run(["models", "svd"], _console));
+
+        string[] lines = _out.ToString().Split('\n');
+        foreach ((string option, string defaultValue, string range) in (ReadOnlySpan<(string, string, string)>)
+            [("factors", "200", "[1, 2000]"), ("epochs", "120", "[1, 10000]"), ("learningRate", "0.008", "(0, 1]"), ("regFactor", "0.08", "[0, 10]"), ("seed", "42", "[0, 2147483647]")])
+        {
+            string row = Assert.Single(lines, l => l.TrimStart('│', '|', ' ').StartsWith($"{option} ", StringComparison.Ordinal));
+            Assert.Contains($" {defaultValue} ", row, StringComparison.Ordinal);
+            Assert.Contains(range, row, StringComparison.Ordinal);
+        }
+
+        Assert.DoesNotContain("regImplicit", _out.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Evaluate_trains_with_set_values_and_echoes_them_and_a_bad_value_fails_before_any_work()
+    {
+        string folder = Fixtures.WriteCsvDataset(_dir, Fixtures.SyntheticRatings());
+        string jsonPath = Path.Combine(_dir.Path, "set.json");
+
+        int code = CliApp.Run(["evaluate", folder, "--model", "svd", "--set", "svd.factors=20", "--set", "svd.epochs=10", "--folds", "2", "--no-ranking", "--json", jsonPath], _console);
 
         Assert.Equal(0, code);
-        Assert.Contains("content", _out.ToString(), StringComparison.Ordinal);
+        using JsonDocument json = JsonDocument.Parse(File.ReadAllText(jsonPath));
+        JsonElement options = json.RootElement.GetProperty("results")[0].GetProperty("options");
+        Assert.Equal((20, 10, 42), (options.GetProperty("factors").GetInt32(), options.GetProperty("epochs").GetInt32(), options.GetProperty("seed").GetInt32()));
+
+        // A folder that does not exist: only a check made before touching data can produce the option's message.
+        Assert.Equal(1, CliApp.Run(["evaluate", Path.Combine(_dir.Path, "absent"), "--model", "svd", "--set", "svd.factors=-3"], _console));
+        Assert.Contains("svd.factors = -3 is out of range: it must lie in [1, 2000]", _out.ToString(), StringComparison.Ordinal);
+        Assert.Equal(1, CliApp.Run(["train", Path.Combine(_dir.Path, "absent"), "--model", "svd", "--set", "svd.learningrat=1"], _console));
+        Assert.Contains("Model 'svd' has no option 'learningrat'. Its options: factors, epochs, learningRate", _out.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Train_records_the_declared_options_in_the_manifest()
+    {
+        string folder = Fixtures.WriteCsvDataset(_dir, Fixtures.SyntheticRatings());
+        string models = Path.Combine(_dir.Path, "models");
+        string options = _dir.Write("o.json", "{\"svd\": {\"factors\": 6, \"epochs\": 4}}");
+
+        Assert.Equal(0, CliApp.Run(["train", folder, "--model", "svd,als", "--options", options, "--out", models], _console));
+
+        var bundle = MovieRec.Core.Artifacts.BundleStore.LoadCurrent(models);
+        JsonElement svd = bundle.Manifest.Models[0].Options!.Value;
+        Assert.Equal((6, 4), (svd.GetProperty("factors").GetInt32(), svd.GetProperty("epochs").GetInt32()));
+        Assert.False(svd.TryGetProperty("regImplicit", out _));
+        Assert.False(bundle.Manifest.Models[1].Options!.Value.TryGetProperty("learningRate", out _));
+    }
+
+    [Fact]
+    public void Tune_searches_on_the_train_file_and_writes_options_that_evaluate_reads()
+    {
+        string folder = Fixtures.WriteCsvDataset(_dir, Fixtures.SyntheticRatings());
+        Rating[] ratings = Fixtures.SyntheticRatings();
+        _dir.Write("t.train", string.Join('\n', ratings.Where((_, i) => i % 4 != 0).Select(r => $"{r.UserId}\t{r.MovieId}\t{r.Value}\t{r.Timestamp}")));
+        _dir.Write("t.test", string.Join('\n', ratings.Where((_, i) => i % 4 == 0).Select(r => $"{r.UserId}\t{r.MovieId}\t{r.Value}\t{r.Timestamp}")));
+        string space = _dir.Write("space.json", "{\"epochs\": [2, 18], \"factors\": [2, 12]}");
+        string best = Path.Combine(_dir.Path, "best.json"), report = Path.Combine(_dir.Path, "tune.json");
+
+        int code = CliApp.Run(["tune", folder, "--model", "svd-surprise", "--space", space, "--trials", "6", "--folds", "2", "--split", "t.train:t.test",
+            "--out-options", best, "--json", report], _console);
+
+        Assert.Equal(0, code);
+        using JsonDocument json = JsonDocument.Parse(File.ReadAllText(report));
+        Assert.Equal(6, json.RootElement.GetProperty("trials").GetArrayLength());
+        Assert.True(json.RootElement.GetProperty("test").GetProperty("rmse").GetDouble() > 0);
+        Assert.Contains("Chosen: trial", _out.ToString(), StringComparison.Ordinal);
+        int epochs = json.RootElement.GetProperty("best").GetProperty("options").GetProperty("epochs").GetInt32();
+        Assert.Contains(epochs, (int[])[2, 6, 18]);
+
+        string evaluated = Path.Combine(_dir.Path, "eval.json");
+        Assert.Equal(0, CliApp.Run(["evaluate", folder, "--model", "svd-surprise", "--options", best, "--split", "t.train:t.test", "--no-ranking", "--json", evaluated], _console));
+        using JsonDocument eval = JsonDocument.Parse(File.ReadAllText(evaluated));
+        JsonElement result = eval.RootElement.GetProperty("results")[0];
+        Assert.Equal(epochs, result.GetProperty("options").GetProperty("epochs").GetInt32());
+        Assert.Equal(json.RootElement.GetProperty("test").GetProperty("rmse").GetDouble(), result.GetProperty("rmse").GetDouble(), 9);
     }
 
     [Fact]
@@ -185,18 +286,11 @@ public sealed class CliTests : IDisposable
     [Fact]
     public void The_folder_comes_from_the_argument_then_the_environment_then_the_default()
     {
-        Assert.Equal("x", CliApp.ResolveFolder("x"));
-        string? saved = Environment.GetEnvironmentVariable("MOVIEREC_DATA");
-        try
-        {
-            Environment.SetEnvironmentVariable("MOVIEREC_DATA", "/from/env");
-            Assert.Equal("/from/env", CliApp.ResolveFolder(null));
-            Environment.SetEnvironmentVariable("MOVIEREC_DATA", null);
-            Assert.Equal("data/ml-latest-small", CliApp.ResolveFolder(null));
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable("MOVIEREC_DATA", saved);
-        }
+        // The environment is passed in, so the test never changes the process's (which other tests read in parallel).
+        var environment = new Dictionary<string, string?> { ["MOVIEREC_DATA"] = "/from/env" };
+        Assert.Equal("x", CliApp.ResolveFolder("x", environment.GetValueOrDefault));
+        Assert.Equal("/from/env", CliApp.ResolveFolder(null, environment.GetValueOrDefault));
+        Assert.Equal("data/ml-latest-small", CliApp.ResolveFolder(null, _ => null));
+        Assert.Equal("data/ml-latest-small", CliApp.ResolveFolder("  ", _ => ""));
     }
 }

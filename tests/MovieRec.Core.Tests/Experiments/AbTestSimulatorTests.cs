@@ -94,7 +94,7 @@ public sealed class AbTestSimulatorTests
     {
         Rating[] ratings = Fixtures.SyntheticRatings(40, 60);
         DataSplit split = Splitters.TemporalPerUser(ratings, 0.2);
-        IRecommenderModel popular = ModelCatalog.Create("popular").Fit(RatingMatrix.Build(split.Train));
+        IRecommenderModel popular = ModelRegistry.Create("popular").Fit(RatingMatrix.Build(split.Train));
 
         var population = SimulationPopulation.Build(popular, popular, split.Test, k: 5);
 

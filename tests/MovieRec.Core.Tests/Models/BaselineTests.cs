@@ -59,11 +59,12 @@ public sealed class BaselineTests
     public void The_catalog_names_every_model_and_refuses_unknown_names()
     {
         Assert.Equal(
-            ["mean", "baseline", "baseline-sgd", "popular", "svd", "svd-surprise", "svdpp", "als", "implicit-als", "ease", "autorec", "deep-mf", "residual-mf", "user-knn", "item-knn",
-                "user-knn-basic", "user-knn-cosine", "user-knn-means", "user-knn-zscore", "item-knn-basic", "item-knn-means", "item-knn-zscore", "content", "hybrid", "hybrid-fasttree"],
-            ModelCatalog.Names);
-        Assert.Equal("baseline-sgd", ModelCatalog.Create("Baseline-SGD").Name);
-        var e = Assert.Throws<ArgumentException>(() => ModelCatalog.Create("svd9"));
+            ["mean", "baseline", "baseline-sgd", "popular", "svd", "svd-surprise", "svdpp", "als", "implicit-als", "ease", "autorec", "deep-mf", "residual-mf",
+                "user-knn", "user-knn-basic", "user-knn-cosine", "user-knn-means", "user-knn-zscore", "item-knn", "item-knn-basic", "item-knn-means", "item-knn-zscore",
+                "content", "hybrid", "hybrid-fasttree"],
+            ModelRegistry.Names);
+        Assert.Equal("baseline-sgd", ModelRegistry.Create("Baseline-SGD").Name);
+        var e = Assert.Throws<ArgumentException>(() => ModelRegistry.Create("svd9"));
         Assert.Contains("popular", e.Message, StringComparison.Ordinal);
     }
 }

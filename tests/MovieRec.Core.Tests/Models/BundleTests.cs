@@ -79,11 +79,15 @@ public sealed class BundleTests : IDisposable
         Assert.Null(BundleStore.CurrentFolder(Root));
         Assert.Throws<FileNotFoundException>(() => BundleStore.LoadCurrent(Root));
         var folders = new List<string>();
+        var clock = new SteppingClock(new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero), TimeSpan.FromSeconds(1));
         for (int n = 0; n < 4; n++)
         {
-            folders.Add(BundleStore.Publish(Root, _dataset, _ratings, [new TrainedModel(new GlobalMeanTrainer().Fit(_ratings), null, 0)], keep: 2));
-            Thread.Sleep(1100); // bundle ids carry the second they were made
+            // Bundle ids carry the second they were made: a clock that steps a second per bundle orders them, no sleeping.
+            folders.Add(BundleStore.Publish(Root, _dataset, _ratings, [new TrainedModel(new GlobalMeanTrainer().Fit(_ratings), null, 0)], keep: 2, time: clock));
         }
+
+        Assert.StartsWith("20260102-030408-", Path.GetFileName(folders[^1]), StringComparison.Ordinal);
+        Assert.Equal(new DateTimeOffset(2026, 1, 2, 3, 4, 8, TimeSpan.Zero), BundleStore.LoadCurrent(Root).Manifest.CreatedAt);
 
         Assert.Equal(folders[^1], BundleStore.CurrentFolder(Root));
         Assert.Equal(2, Directory.GetDirectories(Root).Length);
@@ -105,5 +109,18 @@ public sealed class BundleTests : IDisposable
         RatingMatrix other = RatingMatrix.Build(Fixtures.SyntheticRatings(10, 10));
         Assert.Throws<InvalidDataException>(() => ModelSerializer.Load(new MemoryStream(stream.ToArray()), other));
         Assert.Equal(model.Predict(1, 1), ModelSerializer.Load(new MemoryStream(stream.ToArray()), _ratings).Predict(1, 1));
+    }
+
+    /// <summary>A clock that moves on by <paramref name="step"/> each time it is read.</summary>
+    private sealed class SteppingClock(DateTimeOffset start, TimeSpan step) : TimeProvider
+    {
+        private DateTimeOffset _next = start;
+
+        public override DateTimeOffset GetUtcNow()
+        {
+            DateTimeOffset now = _next;
+            _next += step;
+            return now;
+        }
     }
 }

@@ -4,11 +4,6 @@ using MovieRec.Core.Models.Content;
 
 namespace MovieRec.Core.Tests.Models;
 
-public sealed class ContentContractTests : RecommenderContractTests<ContentTrainer>
-{
-    protected override ContentTrainer CreateTrainer(int seed) => new(ContentTests.Catalogue(60), ContentTests.SomeTags());
-}
-
 public sealed class ContentTests
 {
     private static readonly string[][] GenreSets = [["Animation", "Children"], ["Comedy"], ["Drama", "Romance"], ["Action", "Sci-Fi"], ["Horror"]];
@@ -43,8 +38,8 @@ public sealed class ContentTests
         movies.Add(new Movie(9_999, "Unseen Cartoon (2024)", 2024, ["Animation", "Children"]));
         RatingMatrix m = RatingMatrix.Build(Fixtures.SyntheticRatings());
         IRecommenderModel content = new ContentTrainer(movies, SomeTags()).Fit(m);
-        IRecommenderModel hybrid = new MovieRec.Core.Models.Hybrid.HybridTrainer(new ModelContext(1, movies, SomeTags()),
-            new MovieRec.Core.Models.Hybrid.HybridOptions { BaseModels = ["baseline", "content"], RankingModel = "popular" }).Fit(m);
+        IRecommenderModel hybrid = ModelRegistry.Hybrid(new MovieRec.Core.Models.Hybrid.HybridOptions { BaseModels = ["baseline", "content"], RankingModel = "popular" },
+            new ModelContext(1, movies, SomeTags())).Fit(m);
 
         foreach (IRecommenderModel model in (IRecommenderModel[])[content, hybrid])
         {

@@ -7,12 +7,6 @@ using MovieRec.Core.Numerics;
 
 namespace MovieRec.Core.Tests.Models;
 
-public sealed class EaseContractTests : RecommenderContractTests<EaseTrainer>
-{
-    // Fewer selected movies than the catalogue, so the unselected path is part of every contract check.
-    protected override EaseTrainer CreateTrainer(int seed) => new(new EaseOptions { Lambda = 10, MaxItems = 40 });
-}
-
 public sealed class EaseTests
 {
     [Theory]

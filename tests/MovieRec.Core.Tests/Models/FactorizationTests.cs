@@ -5,26 +5,6 @@ using MovieRec.Core.Models.Factorization;
 
 namespace MovieRec.Core.Tests.Models;
 
-public sealed class SvdContractTests : RecommenderContractTests<SvdTrainer>
-{
-    protected override SvdTrainer CreateTrainer(int seed) => new(new SvdOptions { Seed = seed, Factors = 20, Epochs = 30 });
-}
-
-public sealed class SvdSurpriseContractTests : RecommenderContractTests<SvdTrainer>
-{
-    protected override SvdTrainer CreateTrainer(int seed) => new(SvdOptions.Surprise with { Seed = seed }, SvdTrainer.SurpriseName);
-}
-
-public sealed class SvdPlusPlusContractTests : RecommenderContractTests<SvdPlusPlusTrainer>
-{
-    protected override SvdPlusPlusTrainer CreateTrainer(int seed) => new(SvdPlusPlusTrainer.Defaults with { Seed = seed, Factors = 20, Epochs = 30 });
-}
-
-public sealed class AlsContractTests : RecommenderContractTests<AlsTrainer>
-{
-    protected override AlsTrainer CreateTrainer(int seed) => new(new AlsOptions { Seed = seed, Factors = 8 });
-}
-
 public sealed class FactorizationTests
 {
     private readonly Rating[] _ratings = Fixtures.SyntheticRatings(80, 60, seed: 11);
@@ -37,7 +17,7 @@ public sealed class FactorizationTests
     {
         IReadOnlyList<DataSplit> folds = Splitters.KFold(_ratings, 3, seed: 2);
 
-        IReadOnlyList<ModelEvaluation> r = CrossValidator.Evaluate([ModelCatalog.Create("baseline"), ModelCatalog.Create(name)], folds, new EvaluationOptions { Ranking = false });
+        IReadOnlyList<ModelEvaluation> r = CrossValidator.Evaluate([ModelRegistry.Create("baseline"), ModelRegistry.Create(name)], folds, new EvaluationOptions { Ranking = false });
 
         Assert.True(r[1].Rmse < r[0].Rmse, $"{name} {r[1].Rmse:0.0000} vs baseline {r[0].Rmse:0.0000}");
     }
@@ -59,7 +39,7 @@ public sealed class FactorizationTests
     public void A_user_folded_in_from_their_own_ratings_predicts_close_to_the_trained_user(string name)
     {
         RatingMatrix m = RatingMatrix.Build(_ratings);
-        var model = (MatrixFactorizationModel)ModelCatalog.Create(name).Fit(m, new TrainingOptions { Threads = 1 });
+        var model = (MatrixFactorizationModel)ModelRegistry.Create(name).Fit(m, new TrainingOptions { Threads = 1 });
         double totalDiff = 0, spread = 0;
         int count = 0;
         for (int u = 0; u < m.UserCount; u += 8)
@@ -89,7 +69,7 @@ public sealed class FactorizationTests
     public void Similar_movies_are_ranked_by_factor_cosine_and_exclude_the_movie_itself(string name)
     {
         RatingMatrix m = RatingMatrix.Build(_ratings);
-        var model = (MatrixFactorizationModel)ModelCatalog.Create(name).Fit(m, new TrainingOptions { Threads = 1 });
+        var model = (MatrixFactorizationModel)ModelRegistry.Create(name).Fit(m, new TrainingOptions { Threads = 1 });
         int movie = m.Items.RawId(0);
 
         IReadOnlyList<ScoredMovie> similar = model.Similar(movie, 5);
@@ -159,7 +139,3 @@ public sealed class FactorizationTests
     }
 }
 
-public sealed class ImplicitAlsContractTests : RecommenderContractTests<ImplicitAlsTrainer>
-{
-    protected override ImplicitAlsTrainer CreateTrainer(int seed) => new(new ImplicitAlsOptions { Seed = seed, Factors = 8, Regularization = 1 });
-}

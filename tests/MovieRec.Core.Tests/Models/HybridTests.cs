@@ -6,19 +6,6 @@ using MovieRec.Core.Models.Hybrid;
 
 namespace MovieRec.Core.Tests.Models;
 
-public sealed class HybridContractTests : RecommenderContractTests<HybridTrainer>
-{
-    protected override HybridTrainer CreateTrainer(int seed) =>
-        new(new ModelContext(seed, ContentTests.Catalogue(60), ContentTests.SomeTags()),
-            new HybridOptions { Seed = seed, BaseModels = ["baseline", "svd-surprise", "item-knn", "content"], RankingModel = "popular" });
-}
-
-public sealed class HybridFastTreeContractTests : RecommenderContractTests<HybridTrainer>
-{
-    protected override HybridTrainer CreateTrainer(int seed) =>
-        new(new ModelContext(seed), new HybridOptions { Seed = seed, BaseModels = ["baseline", "svd-surprise"], RankingModel = "popular", Blender = HybridBlender.FastTree });
-}
-
 public sealed class HybridTests
 {
     [Fact]
@@ -61,9 +48,9 @@ public sealed class HybridTests
     public void The_hybrid_keeps_its_base_models_and_ranks_with_the_ranking_model()
     {
         RatingMatrix m = RatingMatrix.Build(Fixtures.SyntheticRatings(60, 60, seed: 5));
-        var hybrid = (HybridModel)new HybridTrainer(new ModelContext(), new HybridOptions { BaseModels = ["baseline", "svd-surprise", "content"], RankingModel = "popular" })
+        var hybrid = (HybridModel)ModelRegistry.Hybrid(new HybridOptions { BaseModels = ["baseline", "svd-surprise", "content"], RankingModel = "popular" }, new ModelContext())
             .Fit(m, new TrainingOptions { Threads = 1 });
-        IRecommenderModel popular = ModelCatalog.Create("popular").Fit(m);
+        IRecommenderModel popular = ModelRegistry.Create("popular").Fit(m);
 
         Assert.Equal(["baseline", "svd-surprise"], hybrid.BaseModels); // content needs a catalogue, and none was given
         Assert.Equal(1 + 2 + 4, hybrid.Weights.Count);
@@ -80,7 +67,7 @@ public sealed class HybridTests
         var context = new ModelContext(42, metadata.Movies, metadata.Tags);
 
         IReadOnlyList<ModelEvaluation> r = CrossValidator.Evaluate(
-            [new SvdTrainer(), new HybridTrainer(context, new HybridOptions { RankingModel = "popular" })], [fold1], new EvaluationOptions { Ranking = false });
+            [new SvdTrainer(), ModelRegistry.Hybrid(new HybridOptions { RankingModel = "popular" }, context)], [fold1], new EvaluationOptions { Ranking = false });
 
         Assert.True(r[1].Rmse < r[0].Rmse - 0.005, $"hybrid {r[1].Rmse:0.0000} vs svd {r[0].Rmse:0.0000}");
     }

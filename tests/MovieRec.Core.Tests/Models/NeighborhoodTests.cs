@@ -152,8 +152,9 @@ public sealed class NeighborhoodTests
     {
         var model = (KnnModel)new ItemKnnTrainer().Fit(_train);
         int movie = _train.Items.RawId(3);
+        ISimilarItems items = model.Capabilities.SimilarItems!;
 
-        IReadOnlyList<ScoredMovie> similar = model.Similar(movie, 5);
+        IReadOnlyList<ScoredMovie> similar = items.Similar(movie, 5);
 
         Assert.Equal(5, similar.Count);
         Assert.DoesNotContain(similar, s => s.MovieId == movie);
@@ -164,8 +165,8 @@ public sealed class NeighborhoodTests
             Assert.True(r == 0 || similar[r - 1].Score >= similar[r].Score);
         }
 
-        Assert.Empty(model.Similar(999_999, 5));
-        Assert.Throws<NotSupportedException>(() => new UserKnnTrainer().Fit(_train).Similar(movie, 5));
+        Assert.Empty(items.Similar(999_999, 5));
+        Assert.Null(new UserKnnTrainer().Fit(_train).Capabilities.SimilarItems); // users' neighbours say nothing about movies
     }
 
     [Fact]
@@ -204,8 +205,8 @@ public sealed class NeighborhoodTests
     [Fact]
     public void Named_variants_use_their_rule()
     {
-        var zscore = (ItemKnnTrainer)ModelCatalog.Create("item-knn-zscore");
-        var cosine = (UserKnnTrainer)ModelCatalog.Create("user-knn-cosine");
+        var zscore = (ItemKnnTrainer)ModelRegistry.Create("item-knn-zscore");
+        var cosine = (UserKnnTrainer)ModelRegistry.Create("user-knn-cosine");
 
         Assert.Equal(KnnPrediction.ZScore, zscore.Options.Prediction);
         Assert.Equal(KnnSimilarity.Msd, zscore.Options.Similarity);

@@ -6,21 +6,6 @@ using MovieRec.Core.Models.Neural;
 
 namespace MovieRec.Core.Tests.Models;
 
-public sealed class AutoRecContractTests : RecommenderContractTests<AutoRecTrainer>
-{
-    protected override AutoRecTrainer CreateTrainer(int seed) => new(new AutoRecOptions { Seed = seed, Hidden = 16, Epochs = 15, BatchSize = 8 });
-}
-
-public sealed class DeepMfContractTests : RecommenderContractTests<DeepMfTrainer>
-{
-    protected override DeepMfTrainer CreateTrainer(int seed) => new(new DeepMfOptions { Seed = seed, Factors = 8, Width = 16, Epochs = 8, BatchSize = 64 });
-}
-
-public sealed class ResidualMfContractTests : RecommenderContractTests<DeepMfTrainer>
-{
-    protected override DeepMfTrainer CreateTrainer(int seed) => new(new DeepMfOptions { Seed = seed, Factors = 8, Width = 16, Depth = 3, Residual = true, Epochs = 8, BatchSize = 64 });
-}
-
 public sealed class NeuralTests
 {
     private readonly Rating[] _ratings = Fixtures.SyntheticRatings(80, 60, seed: 11);
@@ -101,7 +86,7 @@ public sealed class NeuralTests
         var reports = new List<TrainingProgress>();
         var training = new TrainingOptions { Threads = 1, Progress = new SyncProgress(reports.Add) };
 
-        IReadOnlyList<ModelEvaluation> r = CrossValidator.Evaluate([ModelCatalog.Create("mean"), Small(name)], folds,
+        IReadOnlyList<ModelEvaluation> r = CrossValidator.Evaluate([ModelRegistry.Create("mean"), Small(name)], folds,
             new EvaluationOptions { Ranking = false, Training = training });
 
         Assert.True(r[1].Rmse < r[0].Rmse - 0.05, $"{name} {r[1].Rmse:0.0000} vs mean {r[0].Rmse:0.0000}");

@@ -91,7 +91,7 @@ public sealed class SyntheticGeneratorTests : IDisposable
 
         double Rmse(string model)
         {
-            IRecommenderModel fitted = ModelCatalog.Create(model, 4).Fit(RatingMatrix.Build(split.Train), new TrainingOptions { Threads = 1 });
+            IRecommenderModel fitted = ModelRegistry.Create(model, 4).Fit(RatingMatrix.Build(split.Train), new TrainingOptions { Threads = 1 });
             float[] predicted = [.. split.Test.Select(r => fitted.Predict(r.UserId, r.MovieId).Rating)];
             return RatingMetrics.Rmse(predicted, [.. split.Test.Select(r => r.Value)]);
         }

@@ -17,21 +17,27 @@ public enum BaselineMethod
 /// </summary>
 public sealed record BaselineOptions
 {
+    [Option("how the biases are fitted")]
     public BaselineMethod Method { get; init; } = BaselineMethod.Als;
 
     /// <summary>ALS: regularisation of the user biases.</summary>
+    [Option("ALS: regularisation of the user biases", Min = 0, Max = 10000, TuneMin = 1, TuneMax = 50, LogScale = true)]
     public double RegUser { get; init; } = 15;
 
     /// <summary>ALS: regularisation of the item biases.</summary>
+    [Option("ALS: regularisation of the movie biases", Min = 0, Max = 10000, TuneMin = 1, TuneMax = 50, LogScale = true)]
     public double RegItem { get; init; } = 10;
 
     /// <summary>Epochs; null takes the method's default (ALS 10, SGD 20).</summary>
+    [Option("epochs; none takes the method's default (ALS 10, SGD 20)", Min = 1, Max = 10000)]
     public int? Epochs { get; init; }
 
     /// <summary>SGD: learning rate.</summary>
+    [Option("SGD: learning rate", Min = 0, MinExclusive = true, Max = 1)]
     public double LearningRate { get; init; } = 0.005;
 
     /// <summary>SGD: regularisation of both biases.</summary>
+    [Option("SGD: regularisation of both biases", Min = 0, Max = 10)]
     public double Regularization { get; init; } = 0.02;
 
     public int EffectiveEpochs => Epochs ?? (Method == BaselineMethod.Als ? 10 : 20);
@@ -69,10 +75,15 @@ public sealed class BaselineOnlyTrainer(BaselineOptions? options = null) : IReco
 /// <summary>The learned biases are the model and its own fallback.</summary>
 public sealed class BaselineOnlyModel : RecommenderModel
 {
+    /// <summary>The stable payload kind written into model files.</summary>
+    public const string Kind = "bias-baseline";
+
     internal BaselineOnlyModel(string name, RatingMatrix train, BiasBaseline biases)
         : base(name, train, biases)
     {
     }
+
+    protected internal override string FormatKind => Kind;
 
     protected internal override void WriteParameters(BinaryWriter writer)
     {

@@ -18,10 +18,15 @@ public sealed class GlobalMeanTrainer : IRecommenderTrainer
 
 public sealed class GlobalMeanModel : RecommenderModel
 {
+    /// <summary>The stable payload kind written into model files.</summary>
+    public const string Kind = "global-mean";
+
     internal GlobalMeanModel(RatingMatrix train, BiasBaseline fallback)
         : base(GlobalMeanTrainer.ModelName, train, fallback)
     {
     }
+
+    protected internal override string FormatKind => Kind;
 
     protected internal override void WriteParameters(BinaryWriter writer)
     {

@@ -1,4 +1,3 @@
-using MovieRec.Core.Artifacts;
 using MovieRec.Core.Data;
 
 namespace MovieRec.Core.Models.Baselines;
@@ -7,6 +6,7 @@ namespace MovieRec.Core.Models.Baselines;
 public sealed record PopularityOptions
 {
     /// <summary>Only ratings at or above this count towards a movie's popularity (0 counts every rating).</summary>
+    [Option("only ratings at or above this count towards popularity (0 counts all)", Min = 0, Max = 10)]
     public float MinRating { get; init; }
 
     public PopularityOptions Validate()
@@ -51,6 +51,9 @@ public sealed class PopularityTrainer(PopularityOptions? options = null) : IReco
 
 public sealed class PopularityModel : RecommenderModel
 {
+    /// <summary>The stable payload kind written into model files.</summary>
+    public const string Kind = "popularity";
+
     private readonly float[] _popularity;
 
     internal PopularityModel(RatingMatrix train, BiasBaseline fallback, float[] popularity)
@@ -65,6 +68,8 @@ public sealed class PopularityModel : RecommenderModel
     }
 
     public override void Score(int u, Span<float> scores) => _popularity.CopyTo(scores);
+
+    protected internal override string FormatKind => Kind;
 
     protected internal override void WriteParameters(BinaryWriter writer) => ModelBinary.WriteArray(writer, _popularity);
 

@@ -1,4 +1,3 @@
-using MovieRec.Core.Artifacts;
 using MovieRec.Core.Data;
 using MovieRec.Core.Numerics;
 
@@ -10,8 +9,11 @@ namespace MovieRec.Core.Models.Content;
 /// is the cosine of the movie with the user's profile (the sum of the vectors of the movies they rated, each weighted
 /// by the rating minus the user's mean).
 /// </summary>
-public sealed class ContentModel : RecommenderModel, IFoldIn, IExplainable
+public sealed class ContentModel : RecommenderModel, ISimilarItems, IFoldIn, IExplainable
 {
+    /// <summary>The stable payload kind written into model files.</summary>
+    public const string Kind = "content-tfidf";
+
     private readonly IdMap _catalogue;
     private readonly int[] _rowStart;
     private readonly int[] _terms;
@@ -56,7 +58,7 @@ public sealed class ContentModel : RecommenderModel, IFoldIn, IExplainable
         return a < 0 || b < 0 ? null : Cosine(a, b);
     }
 
-    public override IReadOnlyList<ScoredMovie> Similar(int movieId, int n)
+    public IReadOnlyList<ScoredMovie> Similar(int movieId, int n)
     {
         int query = _catalogue.IndexOf(movieId);
         if (query < 0)
@@ -150,6 +152,8 @@ public sealed class ContentModel : RecommenderModel, IFoldIn, IExplainable
             scores[i] = DotDense(_catalogueOfItem[i], profile);
         }
     }
+
+    protected internal override string FormatKind => Kind;
 
     protected internal override void WriteParameters(BinaryWriter writer)
     {

@@ -12,13 +12,17 @@ namespace MovieRec.Core.Models.Content;
 /// </summary>
 public sealed record ContentOptions
 {
+    [Option("times a genre token counts in a movie's document", Min = 0, Max = 100)]
     public int GenreWeight { get; init; } = 3;
 
+    [Option("times a tag token counts", Min = 0, Max = 100)]
     public int TagWeight { get; init; } = 2;
 
+    [Option("times a title word counts", Min = 0, Max = 100)]
     public int TitleWeight { get; init; } = 1;
 
     /// <summary>Rated movies that take part in a rating prediction: the most similar ones.</summary>
+    [Option("most similar rated movies that take part in a prediction", Min = 1, Max = 100000, TuneMin = 5, TuneMax = 200, LogScale = true)]
     public int Neighbors { get; init; } = 40;
 
     public ContentOptions Validate()

@@ -1,5 +1,4 @@
 using System.Numerics.Tensors;
-using MovieRec.Core.Artifacts;
 using MovieRec.Core.Data;
 using MovieRec.Core.Numerics;
 
@@ -14,15 +13,19 @@ namespace MovieRec.Core.Models.Ease;
 public sealed record EaseOptions
 {
     /// <summary>L2 penalty lambda added to the Gram matrix's diagonal.</summary>
+    [Option("L2 penalty lambda added to the Gram matrix's diagonal", Min = 0, MinExclusive = true, Max = 1e7, TuneMin = 10, TuneMax = 3000, LogScale = true)]
     public double Lambda { get; init; } = 300;
 
     /// <summary>Only movies with at least this many training ratings enter the item-item model.</summary>
+    [Option("only movies with at least this many training ratings enter the item-item model", Min = 0, Max = 100000)]
     public int MinItemRatings { get; init; } = 5;
 
     /// <summary>At most this many of the most-rated movies enter the model, so the dense solve stays within memory and time.</summary>
+    [Option("at most this many of the most-rated movies enter the model", Min = 1, Max = 20000)]
     public int MaxItems { get; init; } = 6000;
 
     /// <summary>Only ratings at or above this count as interactions (0: every rating). Rated movies are never recommended either way.</summary>
+    [Option("only ratings at or above this count as interactions (0: every rating)", Min = 0, Max = 10)]
     public float MinRating { get; init; } = 2.5f;
 
     public EaseOptions Validate()
@@ -141,8 +144,11 @@ public sealed class EaseTrainer(EaseOptions? options = null) : IRecommenderTrain
 /// A trained EASE model: the m x m item-item weights over the selected movies (row-major float). Scores of movies
 /// outside the selection sit below every selected movie's, ordered by popularity.
 /// </summary>
-public sealed class EaseModel : RecommenderModel
+public sealed class EaseModel : RecommenderModel, ISimilarItems
 {
+    /// <summary>The stable payload kind written into model files.</summary>
+    public const string Kind = "ease";
+
     // Unselected movies score OutsideScore + popularity share (below 0.5 in total), far below any EASE score.
     private const float OutsideScore = -1e4f;
 
@@ -209,7 +215,7 @@ public sealed class EaseModel : RecommenderModel
     }
 
     /// <summary>Movies with the largest item-item weights from this movie (what rating it adds to each), best first.</summary>
-    public override IReadOnlyList<ScoredMovie> Similar(int movieId, int n)
+    public IReadOnlyList<ScoredMovie> Similar(int movieId, int n)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(n);
         int i = Train.Items.IndexOf(movieId);
@@ -236,6 +242,8 @@ public sealed class EaseModel : RecommenderModel
 
         return result;
     }
+
+    protected internal override string FormatKind => Kind;
 
     protected internal override void WriteParameters(BinaryWriter writer)
     {

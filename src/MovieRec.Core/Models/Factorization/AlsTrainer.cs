@@ -8,18 +8,24 @@ namespace MovieRec.Core.Models.Factorization;
 /// <summary>Options of <see cref="AlsTrainer"/>; defaults picked on validation splits like <c>svd</c>'s.</summary>
 public sealed record AlsOptions
 {
+    [Option("latent factors per user and movie", Min = 1, Max = 1000, TuneMin = 8, TuneMax = 128, LogScale = true)]
     public int Factors { get; init; } = 32;
 
+    [Option("alternating passes (users, then movies)", Min = 1, Max = 1000, TuneMin = 5, TuneMax = 30, Budget = true)]
     public int Iterations { get; init; } = 15;
 
     /// <summary>Factor regularisation, multiplied by the row's rating count (ALS-WR, Zhou et al. 2008).</summary>
+    [Option("factor regularisation, times the row's rating count (ALS-WR)", Min = 0, MinExclusive = true, Max = 100, TuneMin = 0.01, TuneMax = 1, LogScale = true)]
     public double RegFactor { get; init; } = 0.15;
 
     /// <summary>Bias regularisation (a constant, as in Surprise's ALS baselines).</summary>
+    [Option("bias regularisation", Min = 0, Max = 10000, TuneMin = 0.1, TuneMax = 50, LogScale = true)]
     public double RegBias { get; init; } = 5;
 
+    [Option("standard deviation of the initial factors", Min = 0, Max = 1)]
     public double InitStd { get; init; } = 0.1;
 
+    [Option("random seed of initialisation", Min = 0, Max = int.MaxValue)]
     public int Seed { get; init; } = 42;
 
     public AlsOptions Validate()

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Numerics.Tensors;
-using MovieRec.Core.Artifacts;
 using MovieRec.Core.Data;
 using MovieRec.Core.Numerics;
 
@@ -9,23 +8,31 @@ namespace MovieRec.Core.Models.Factorization;
 /// <summary>Options of <see cref="ImplicitAlsTrainer"/>; defaults picked on a validation split of ml-latest-small fold1.train.</summary>
 public sealed record ImplicitAlsOptions
 {
+    [Option("latent factors per user and movie", Min = 1, Max = 2000, TuneMin = 16, TuneMax = 256, LogScale = true)]
     public int Factors { get; init; } = 128;
 
+    [Option("alternating passes (users, then movies)", Min = 1, Max = 1000, TuneMin = 5, TuneMax = 30, Budget = true)]
     public int Iterations { get; init; } = 15;
 
     /// <summary>L2 regularisation of both factor sides.</summary>
+    [Option("L2 regularisation of both factor sides", Min = 0, MinExclusive = true, Max = 1e6, TuneMin = 0.5, TuneMax = 300, LogScale = true)]
     public double Regularization { get; init; } = 30;
 
     /// <summary>Confidence of an observed rating: 1 + Alpha x (rating if <see cref="WeightByRating"/>, else 1).</summary>
+    [Option("confidence of an observed rating: 1 + alpha x (rating or 1)", Min = 0, Max = 1e4, TuneMin = 0.5, TuneMax = 50, LogScale = true)]
     public double Alpha { get; init; } = 3;
 
+    [Option("confidence grows with the rating value instead of being the same for every rated movie")]
     public bool WeightByRating { get; init; }
 
     /// <summary>Conjugate-gradient steps per solve (warm-started from the previous iteration's factors).</summary>
+    [Option("conjugate-gradient steps per solve", Min = 1, Max = 100)]
     public int ConjugateGradientSteps { get; init; } = 3;
 
+    [Option("standard deviation of the initial factors", Min = 0, Max = 1)]
     public double InitStd { get; init; } = 0.01;
 
+    [Option("random seed of initialisation", Min = 0, Max = int.MaxValue)]
     public int Seed { get; init; } = 42;
 
     public ImplicitAlsOptions Validate()
@@ -170,6 +177,9 @@ public sealed class ImplicitAlsTrainer(ImplicitAlsOptions? options = null) : IRe
 /// </summary>
 public sealed class ImplicitFactorizationModel : RecommenderModel, IFoldIn, IExplainable
 {
+    /// <summary>The stable payload kind written into model files.</summary>
+    public const string Kind = "implicit-factorization";
+
     private readonly float[] _userFactors;
     private readonly float[] _itemFactors;
     private readonly float[] _popularity;
@@ -335,6 +345,8 @@ public sealed class ImplicitFactorizationModel : RecommenderModel, IFoldIn, IExp
             scores[i] = TensorPrimitives.Dot(xu, _itemFactors.AsSpan(i * Factors, Factors));
         }
     }
+
+    protected internal override string FormatKind => Kind;
 
     protected internal override void WriteParameters(BinaryWriter writer)
     {

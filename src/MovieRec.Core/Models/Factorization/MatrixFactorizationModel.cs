@@ -1,5 +1,4 @@
 using System.Numerics.Tensors;
-using MovieRec.Core.Artifacts;
 using MovieRec.Core.Data;
 using MovieRec.Core.Numerics;
 
@@ -10,8 +9,11 @@ namespace MovieRec.Core.Models.Factorization;
 /// <c>UserFactors.AsSpan(u * Factors, Factors)</c>). SVD, SVD++ (whose user row already holds p_u plus the implicit
 /// term) and ALS all produce this model.
 /// </summary>
-public sealed class MatrixFactorizationModel : RecommenderModel, IFoldIn
+public sealed class MatrixFactorizationModel : RecommenderModel, ISimilarItems, IFoldIn
 {
+    /// <summary>The stable payload kind written into model files.</summary>
+    public const string Kind = "matrix-factorization";
+
     private readonly float _mu;
     private readonly float[] _userBias;
     private readonly float[] _itemBias;
@@ -59,7 +61,7 @@ public sealed class MatrixFactorizationModel : RecommenderModel, IFoldIn
         ScoreVector(_userBias[u], UserFactors(u), scores);
 
     /// <summary>Movies whose factor vectors point the same way: cosine similarity of item factors, best first.</summary>
-    public override IReadOnlyList<ScoredMovie> Similar(int movieId, int n)
+    public IReadOnlyList<ScoredMovie> Similar(int movieId, int n)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(n);
         int target = Train.Items.IndexOf(movieId);
@@ -91,6 +93,7 @@ public sealed class MatrixFactorizationModel : RecommenderModel, IFoldIn
     /// The bias and factors of a user who is not in the model, from a few (movie, rating) pairs, by one regularised
     /// least-squares solve with the item side held fixed: no retraining. Unknown movies are ignored.
     /// </summary>
+    /// <summary>A user who is not in the model, folded in from a few (movie, rating) pairs.</summary>
     public FoldedInUser FoldIn(IReadOnlyList<(int MovieId, float Rating)> ratings)
     {
         int k = Factors, n = k + 1; // factors plus the user bias
@@ -171,6 +174,8 @@ public sealed class MatrixFactorizationModel : RecommenderModel, IFoldIn
             scores[i] = _mu + userBias + _itemBias[i] + TensorPrimitives.Dot(userFactors, ItemFactors(i));
         }
     }
+
+    protected internal override string FormatKind => Kind;
 
     protected internal override void WriteParameters(BinaryWriter writer)
     {

@@ -1,4 +1,3 @@
-using MovieRec.Core.Artifacts;
 using MovieRec.Core.Data;
 using MovieRec.Core.Numerics;
 
@@ -17,6 +16,7 @@ public enum HybridBlender
 /// <summary>Options of <see cref="HybridTrainer"/>.</summary>
 public sealed record HybridOptions
 {
+    [Option("how base predictions are combined")]
     public HybridBlender Blender { get; init; } = HybridBlender.Linear;
 
     /// <summary>The rating models whose predictions are blended (content joins only where a catalogue is given).</summary>
@@ -26,11 +26,14 @@ public sealed record HybridOptions
     public string RankingModel { get; init; } = "implicit-als";
 
     /// <summary>Share of the training ratings held out to fit the blender.</summary>
+    [Option("share of the training ratings held out to fit the blender", Min = 0, MinExclusive = true, Max = 0.9)]
     public double ValidationFraction { get; init; } = 0.2;
 
     /// <summary>Ridge penalty of the linear blender.</summary>
+    [Option("ridge penalty of the linear blender", Min = 0, Max = 1e6, TuneMin = 0.01, TuneMax = 100, LogScale = true)]
     public double Ridge { get; init; } = 1.0;
 
+    [Option("random seed of the inner split and of the base models", Min = 0, Max = int.MaxValue)]
     public int Seed { get; init; } = 42;
 
     public HybridOptions Validate()
@@ -55,20 +58,30 @@ public sealed record HybridOptions
 /// fitted on their predictions for the held-out ratings plus meta-features (log rating counts of the user and the
 /// movie, the spread of their ratings); then the base models are refitted on all training ratings.
 /// </summary>
-public sealed class HybridTrainer(ModelContext context, HybridOptions? options = null) : IRecommenderTrainer
+/// <remarks>
+/// The base trainers and the ranking trainer are given as values (the registry builds them from
+/// <see cref="HybridOptions.BaseModels"/> and <see cref="HybridOptions.RankingModel"/>); each is fitted twice, on
+/// the inner split and on all ratings.
+/// </remarks>
+public sealed class HybridTrainer(IReadOnlyList<IRecommenderTrainer> bases, IRecommenderTrainer ranking, HybridOptions? options = null,
+    string name = HybridTrainer.ModelName) : IRecommenderTrainer
 {
     public const string ModelName = "hybrid";
     public const string FastTreeName = "hybrid-fasttree";
 
     public HybridOptions Options { get; } = (options ?? new HybridOptions()).Validate();
 
-    public string Name => Options.Blender == HybridBlender.FastTree ? FastTreeName : ModelName;
+    public string Name { get; } = name;
 
     public IRecommenderModel Fit(RatingMatrix train, TrainingOptions? options = null)
     {
         options ??= TrainingOptions.Default;
-        string[] names = [.. Options.BaseModels.Where(n => !ModelCatalog.Info(n).NeedsCatalogue || context.Movies is { Count: > 0 })];
-        var baseContext = context with { Seed = Options.Seed };
+        if (bases.Count == 0)
+        {
+            throw new ArgumentException("The hybrid needs at least one base trainer.", nameof(bases));
+        }
+
+        string[] names = [.. bases.Select(b => b.Name)];
 
         // Inner split of the training ratings.
         var random = new Random(Options.Seed);
@@ -98,7 +111,7 @@ public sealed class HybridTrainer(ModelContext context, HybridOptions? options =
         for (int m = 0; m < names.Length; m++)
         {
             clock.Restart();
-            IRecommenderModel model = ModelCatalog.Create(names[m], baseContext).Fit(innerMatrix, options);
+            IRecommenderModel model = bases[m].Fit(innerMatrix, options);
             timings.Add(($"{names[m]} (inner fit)", clock.Elapsed.TotalSeconds));
             for (int r = 0; r < holdout.Count; r++)
             {
@@ -127,18 +140,18 @@ public sealed class HybridTrainer(ModelContext context, HybridOptions? options =
         timings.Add(("blender", clock.Elapsed.TotalSeconds));
 
         // Refit every base model on all the training ratings.
-        var bases = new IRecommenderModel[names.Length];
+        var fitted = new IRecommenderModel[names.Length];
         for (int m = 0; m < names.Length; m++)
         {
             clock.Restart();
-            bases[m] = ModelCatalog.Create(names[m], baseContext).Fit(train, options);
+            fitted[m] = bases[m].Fit(train, options);
             timings.Add(($"{names[m]} (refit)", clock.Elapsed.TotalSeconds));
         }
 
         clock.Restart();
-        IRecommenderModel ranking = ModelCatalog.Create(Options.RankingModel, baseContext).Fit(train, options);
-        timings.Add(($"{Options.RankingModel} (ranking)", clock.Elapsed.TotalSeconds));
-        return new HybridModel(Name, train, BiasBaseline.Default(train), bases, ranking, weights, trees, 1.0 / (1.0 - Options.ValidationFraction))
+        IRecommenderModel rankingModel = ranking.Fit(train, options);
+        timings.Add(($"{ranking.Name} (ranking)", clock.Elapsed.TotalSeconds));
+        return new HybridModel(Name, train, BiasBaseline.Default(train), fitted, rankingModel, weights, trees, 1.0 / (1.0 - Options.ValidationFraction))
         {
             FitTimings = timings,
         };
@@ -232,6 +245,9 @@ internal sealed class RowStatistics
 /// <summary>The blended model: base models refitted on all training ratings and the blender's weights.</summary>
 public sealed class HybridModel : RecommenderModel, IFoldIn, IExplainable
 {
+    /// <summary>The stable payload kind written into model files.</summary>
+    public const string Kind = "hybrid-blend";
+
     private readonly IRecommenderModel[] _bases;
     private readonly IRecommenderModel _ranking;
     private readonly double[]? _weights;
@@ -288,23 +304,13 @@ public sealed class HybridModel : RecommenderModel, IFoldIn, IExplainable
     public IReadOnlyList<Contribution> Explain(UserHistory history, int movieId, int max) =>
         _ranking is IExplainable explainable ? explainable.Explain(history, movieId, max) : [];
 
-    public override IReadOnlyList<ScoredMovie> Similar(int movieId, int n)
-    {
-        foreach (IRecommenderModel model in _bases)
-        {
-            try
-            {
-                return model.Similar(movieId, n);
-            }
-            catch (NotSupportedException)
-            {
-            }
-        }
-
-        return base.Similar(movieId, n);
-    }
+    /// <summary>Similar movies come from the first base model that has them; fold-in and explanations from the ranker.</summary>
+    protected override ModelCapabilities ResolveCapabilities() =>
+        ModelCapabilities.Of(this) with { SimilarItems = _bases.Select(b => b.Capabilities.SimilarItems).FirstOrDefault(s => s is not null) };
 
     internal static int FeatureCount(int baseModels) => baseModels + RowStatistics.Count;
+
+    protected internal override string FormatKind => Kind;
 
     protected internal override void WriteParameters(BinaryWriter writer)
     {

@@ -13,6 +13,9 @@ namespace MovieRec.Core.Models.Neighborhood;
 /// </summary>
 public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable
 {
+    /// <summary>The stable payload kind written into model files.</summary>
+    public const string Kind = "knn";
+
     private readonly NeighborLists _neighbors;
     private readonly float[] _rowBias;
     private readonly float[] _colBias;
@@ -132,14 +135,13 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable
     /// <summary>Each row's kept neighbours with their similarities.</summary>
     public NeighborLists Neighbors => _neighbors;
 
-    /// <summary>The most similar movies to a raw movie id with their similarity (item-based only); empty for an unknown movie.</summary>
-    public override IReadOnlyList<ScoredMovie> Similar(int movieId, int n)
-    {
-        if (!IsItemBased)
-        {
-            return base.Similar(movieId, n);
-        }
+    /// <summary>Item-based models answer similar movies from their neighbour lists; user-based ones have no movie similarity.</summary>
+    protected override ModelCapabilities ResolveCapabilities() =>
+        IsItemBased ? ModelCapabilities.None with { SimilarItems = new NeighborSimilarity(this) } : ModelCapabilities.None;
 
+    /// <summary>The most similar movies to a raw movie id with their similarity; empty for an unknown movie.</summary>
+    private IReadOnlyList<ScoredMovie> SimilarByNeighbors(int movieId, int n)
+    {
         ArgumentOutOfRangeException.ThrowIfNegative(n);
         int i = Train.Items.IndexOf(movieId);
         if (i < 0)
@@ -174,6 +176,8 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable
             ScoreUserBased(u, scores);
         }
     }
+
+    protected internal override string FormatKind => Kind;
 
     protected internal override void WriteParameters(BinaryWriter writer)
     {
@@ -597,5 +601,10 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable
         }
 
         return (mean, sigma);
+    }
+
+    private sealed class NeighborSimilarity(KnnModel model) : ISimilarItems
+    {
+        public IReadOnlyList<ScoredMovie> Similar(int movieId, int n) => model.SimilarByNeighbors(movieId, n);
     }
 }

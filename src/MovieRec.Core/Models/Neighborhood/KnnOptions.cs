@@ -57,23 +57,30 @@ public sealed record KnnOptions
     /// <summary>The neighbour list length of large catalogues; see <see cref="DenseCutover"/>.</summary>
     public const int DefaultMaxNeighbors = 2000;
 
+    [Option("how two rows are compared over their common ratings")]
     public KnnSimilarity Similarity { get; init; } = KnnSimilarity.PearsonBaseline;
 
     /// <summary>Shrinkage of <see cref="KnnSimilarity.PearsonBaseline"/> (Surprise's default 100); ignored by the others.</summary>
+    [Option("shrinkage of pearsonBaseline similarities", Min = 0, Max = 1e6, TuneMin = 1, TuneMax = 500, LogScale = true)]
     public double Shrinkage { get; init; } = 100;
 
     /// <summary>Neighbours that take part in one prediction.</summary>
+    [Option("neighbours that take part in one prediction", Min = 1, Max = 100000, TuneMin = 5, TuneMax = 200, LogScale = true)]
     public int K { get; init; } = 40;
 
     /// <summary>Fewer positive-similarity neighbours than this and the rule's fallback answers.</summary>
+    [Option("fewer positive neighbours than this and the rule's fallback answers", Min = 0, Max = 100000)]
     public int MinK { get; init; } = 1;
 
     /// <summary>Pairs with fewer common raters than this get similarity 0.</summary>
+    [Option("pairs with fewer common raters than this get similarity 0", Min = 0, Max = 100000)]
     public int MinSupport { get; init; } = 1;
 
+    [Option("how the neighbours' ratings become an estimate (Surprise's kNN classes)")]
     public KnnPrediction Prediction { get; init; } = KnnPrediction.Baseline;
 
     /// <summary>What <see cref="IRecommenderModel.Score"/> ranks by; rating predictions do not depend on it.</summary>
+    [Option("what top-N ranks by; rating predictions do not depend on it")]
     public KnnRankingScore RankBy { get; init; } = KnnRankingScore.WeightedSupport;
 
     /// <summary>
@@ -82,9 +89,11 @@ public sealed record KnnOptions
     /// pass over the other side's ratings. Above it each row keeps its <see cref="MaxNeighbors"/> most similar and
     /// there is no dense matrix, so memory stays proportional to n * MaxNeighbors.
     /// </summary>
+    [Option("rows up to this count keep every neighbour and a dense similarity lookup", Min = 0, Max = 46340)]
     public int DenseCutover { get; init; } = DefaultDenseCutover;
 
     /// <summary>Neighbours kept per row above <see cref="DenseCutover"/>; must be at least <see cref="K"/>.</summary>
+    [Option("neighbours kept per row above denseCutover (at least k)", Min = 1, Max = 100000)]
     public int MaxNeighbors { get; init; } = DefaultMaxNeighbors;
 
     /// <summary>The list length a fit over <paramref name="rows"/> rows keeps.</summary>

@@ -1,4 +1,3 @@
-using MovieRec.Core.Artifacts;
 
 namespace MovieRec.Core.Models.Neighborhood;
 

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Numerics.Tensors;
-using MovieRec.Core.Artifacts;
 using MovieRec.Core.Data;
 
 namespace MovieRec.Core.Models.Neural;
@@ -12,25 +11,33 @@ namespace MovieRec.Core.Models.Neural;
 public sealed record AutoRecOptions
 {
     /// <summary>Units of the sigmoid hidden layer.</summary>
+    [Option("units of the sigmoid hidden layer", Min = 1, Max = 10000, TuneMin = 20, TuneMax = 500, LogScale = true)]
     public int Hidden { get; init; } = 100;
 
+    [Option("passes over the movies", Min = 1, Max = 10000, TuneMin = 10, TuneMax = 100, Budget = true)]
     public int Epochs { get; init; } = 100;
 
     /// <summary>Adam's step size.</summary>
+    [Option("Adam's step size", Min = 0, MinExclusive = true, Max = 1, TuneMin = 0.0001, TuneMax = 0.01, LogScale = true)]
     public double LearningRate { get; init; } = 0.001;
 
     /// <summary>L2 penalty on both weight matrices, per epoch (lambda/2 ||W||^2 against the sum of squared errors).</summary>
+    [Option("L2 penalty on both weight matrices", Min = 0, Max = 1e6, TuneMin = 1, TuneMax = 200, LogScale = true)]
     public double Regularization { get; init; } = 20;
 
     /// <summary>Movies per minibatch.</summary>
+    [Option("movies per minibatch", Min = 1, Max = 100000)]
     public int BatchSize { get; init; } = 32;
 
     /// <summary>Share of the training ratings held out to report validation RMSE and stop early (0: none, run every epoch).</summary>
+    [Option("share of the training ratings held out for validation RMSE and early stopping (0: none)", Min = 0, Max = 0.9)]
     public double ValidationFraction { get; init; } = 0.05;
 
     /// <summary>Stop after this many epochs without a better validation RMSE and keep the best epoch (0: never stop early).</summary>
+    [Option("stop after this many epochs without a better validation RMSE (0: never)", Min = 0, Max = 10000)]
     public int EarlyStoppingPatience { get; init; } = 10;
 
+    [Option("random seed of initialisation, batches and the validation split", Min = 0, Max = int.MaxValue)]
     public int Seed { get; init; } = 42;
 
     public AutoRecOptions Validate()
@@ -365,6 +372,9 @@ internal sealed class AutoRecNetwork
 /// </summary>
 public sealed class AutoRecModel : RecommenderModel
 {
+    /// <summary>The stable payload kind written into model files.</summary>
+    public const string Kind = "autorec";
+
     private readonly float[] _decoder;
     private readonly float[] _userBias;
     private readonly float[] _codes;
@@ -393,6 +403,8 @@ public sealed class AutoRecModel : RecommenderModel
             scores[i] = Fallback.Estimate(u, i) + _userBias[u] + TensorPrimitives.Dot(wu, _codes.AsSpan(i * Hidden, Hidden));
         }
     }
+
+    protected internal override string FormatKind => Kind;
 
     protected internal override void WriteParameters(BinaryWriter writer)
     {

@@ -1,5 +1,4 @@
 using System.Numerics.Tensors;
-using MovieRec.Core.Artifacts;
 using MovieRec.Core.Data;
 
 namespace MovieRec.Core.Models.Neural;
@@ -12,45 +11,60 @@ namespace MovieRec.Core.Models.Neural;
 public sealed record DeepMfOptions
 {
     /// <summary>Size of each user and movie embedding.</summary>
+    [Option("embedding size of users and movies", Min = 1, Max = 2000, TuneMin = 8, TuneMax = 256, LogScale = true)]
     public int Factors { get; init; } = 64;
 
     /// <summary>Units of every hidden dense layer.</summary>
+    [Option("units of each dense layer", Min = 1, Max = 10000, TuneMin = 8, TuneMax = 256, LogScale = true)]
     public int Width { get; init; } = 32;
 
     /// <summary>Hidden dense layers (each dense, batch normalization, ReLU, dropout).</summary>
+    [Option("dense layers", Min = 1, Max = 20)]
     public int Depth { get; init; } = 2;
 
     /// <summary>Share of hidden units dropped in training.</summary>
+    [Option("dropout rate of the dense layers", Min = 0, Max = 0.95, TuneMin = 0, TuneMax = 0.7)]
     public double Dropout { get; init; } = 0.5;
 
     /// <summary>Add each hidden layer's input to its output (from the second layer on): <c>residual-mf</c>.</summary>
+    [Option("residual connections between the dense layers")]
     public bool Residual { get; init; }
 
+    [Option("passes over the training ratings", Min = 1, Max = 10000, TuneMin = 5, TuneMax = 45, Budget = true)]
     public int Epochs { get; init; } = 30;
 
     /// <summary>Adam's step size.</summary>
+    [Option("Adam's step size for the dense layers", Min = 0, MinExclusive = true, Max = 1, TuneMin = 0.0001, TuneMax = 0.01, LogScale = true)]
     public double LearningRate { get; init; } = 0.001;
 
     /// <summary>SGD step size of the embeddings and biases (Adam trains the dense layers).</summary>
+    [Option("learning rate of the embeddings", Min = 0, MinExclusive = true, Max = 1, TuneMin = 0.001, TuneMax = 0.1, LogScale = true)]
     public double EmbeddingLearningRate { get; init; } = 0.01;
 
     /// <summary>Multiplies <see cref="EmbeddingLearningRate"/> after every epoch.</summary>
+    [Option("embedding learning rate multiplier per epoch", Min = 0, MinExclusive = true, Max = 1)]
     public double EmbeddingLearningRateDecay { get; init; } = 0.95;
 
     /// <summary>L2 on embeddings and biases, per occurrence in a batch (as SGD matrix factorization regularises).</summary>
+    [Option("L2 regularisation of the embeddings", Min = 0, Max = 10, TuneMin = 0.001, TuneMax = 0.3, LogScale = true)]
     public double EmbeddingRegularization { get; init; } = 0.05;
 
     /// <summary>L2 on the dense weights.</summary>
+    [Option("weight decay of the dense layers", Min = 0, Max = 10)]
     public double WeightDecay { get; init; } = 0.05;
 
+    [Option("ratings per minibatch", Min = 1, Max = 1000000)]
     public int BatchSize { get; init; } = 256;
 
     /// <summary>Share of the training ratings held out to report validation RMSE and stop early (0: none).</summary>
+    [Option("share of the training ratings held out for validation RMSE and early stopping (0: none)", Min = 0, Max = 0.9)]
     public double ValidationFraction { get; init; } = 0.05;
 
     /// <summary>Stop after this many epochs without a better validation RMSE and keep the best epoch (0: never stop early).</summary>
+    [Option("stop after this many epochs without a better validation RMSE (0: never)", Min = 0, Max = 10000)]
     public int EarlyStoppingPatience { get; init; } = 4;
 
+    [Option("random seed of initialisation, batches, dropout and the validation split", Min = 0, Max = int.MaxValue)]
     public int Seed { get; init; } = 42;
 
     public DeepMfOptions Validate()
@@ -683,6 +697,9 @@ internal sealed class DeepMfBatch
 /// <summary>A trained deep (or residual) MF network: predictions at inference (running batch-norm statistics, no dropout).</summary>
 public sealed class DeepMfModel : RecommenderModel
 {
+    /// <summary>The stable payload kind written into model files.</summary>
+    public const string Kind = "deep-mf";
+
     private readonly DeepMfNetwork _net;
 
     internal DeepMfModel(string name, RatingMatrix train, BiasBaseline fallback, DeepMfNetwork net)
@@ -695,6 +712,8 @@ public sealed class DeepMfModel : RecommenderModel
 
         _net = net;
     }
+
+    protected internal override string FormatKind => Kind;
 
     protected internal override void WriteParameters(BinaryWriter writer) => _net.Write(writer);
 

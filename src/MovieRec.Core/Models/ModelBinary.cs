@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace MovieRec.Core.Artifacts;
+namespace MovieRec.Core.Models;
 
 /// <summary>Length-prefixed little-endian arrays, read back with bounds checks so a damaged file fails cleanly.</summary>
 internal static class ModelBinary

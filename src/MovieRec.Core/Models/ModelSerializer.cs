@@ -1,45 +1,43 @@
 using System.Text;
 using MovieRec.Core.Data;
-using MovieRec.Core.Models;
-using MovieRec.Core.Models.Baselines;
-using MovieRec.Core.Models.Content;
-using MovieRec.Core.Models.Ease;
-using MovieRec.Core.Models.Factorization;
-using MovieRec.Core.Models.Hybrid;
-using MovieRec.Core.Models.Neighborhood;
-using MovieRec.Core.Models.Neural;
 
-namespace MovieRec.Core.Artifacts;
+namespace MovieRec.Core.Models;
 
 /// <summary>
 /// Writes a model with everything it needs to answer on its own (id maps, the user-major training matrix, the
 /// fallback baseline, the algorithm's parameters) and reads it back, refusing files of another format or version,
-/// truncated files and damaged lengths.
+/// truncated files and damaged lengths. The payload's kind is a stable id from <see cref="ModelRegistry"/>
+/// (version 2); version 1 files, which named CLR classes, are read through a fixed table of those old names.
 /// </summary>
 public static class ModelSerializer
 {
-    public const int FormatVersion = 1;
+    public const int FormatVersion = 2;
+
+    /// <summary>The oldest model format this build reads.</summary>
+    public const int OldestReadableVersion = 1;
+
+    /// <summary>The rating matrix file's own format (unchanged since version 1).</summary>
+    public const int MatrixFormatVersion = 1;
 
     private static readonly byte[] Magic = "MRMODEL\0"u8.ToArray();
     private static readonly byte[] MatrixMagic = "MRRATES\0"u8.ToArray();
     private const int EndMarker = 0x21444E45; // "END!"
 
-    private delegate RecommenderModel Reader(string name, BinaryReader reader, RatingMatrix train, BiasBaseline fallback);
-
-    // One entry per model class; the key is written into the file.
-    private static readonly Dictionary<string, Reader> Readers = new(StringComparer.Ordinal)
+    // Format version 1 wrote the model's CLR class name as its kind; these are those names, frozen, and the stable
+    // kinds they became. Never add to this table: new payloads are written with their registry kind.
+    private static readonly Dictionary<string, string> Version1Kinds = new(StringComparer.Ordinal)
     {
-        [nameof(GlobalMeanModel)] = (_, r, t, f) => GlobalMeanModel.Read(r, t, f),
-        [nameof(BaselineOnlyModel)] = BaselineOnlyModel.Read,
-        [nameof(PopularityModel)] = (_, r, t, f) => PopularityModel.Read(r, t, f),
-        [nameof(MatrixFactorizationModel)] = MatrixFactorizationModel.Read,
-        [nameof(ImplicitFactorizationModel)] = (_, r, t, f) => ImplicitFactorizationModel.Read(r, t, f),
-        [nameof(EaseModel)] = (_, r, t, f) => EaseModel.Read(r, t, f),
-        [nameof(AutoRecModel)] = (_, r, t, f) => AutoRecModel.Read(r, t, f),
-        [nameof(DeepMfModel)] = DeepMfModel.Read,
-        [nameof(KnnModel)] = KnnModel.Read,
-        [nameof(ContentModel)] = (_, r, t, f) => ContentModel.Read(r, t, f),
-        [nameof(HybridModel)] = HybridModel.Read,
+        ["GlobalMeanModel"] = "global-mean",
+        ["BaselineOnlyModel"] = "bias-baseline",
+        ["PopularityModel"] = "popularity",
+        ["MatrixFactorizationModel"] = "matrix-factorization",
+        ["ImplicitFactorizationModel"] = "implicit-factorization",
+        ["EaseModel"] = "ease",
+        ["AutoRecModel"] = "autorec",
+        ["DeepMfModel"] = "deep-mf",
+        ["KnnModel"] = "knn",
+        ["ContentModel"] = "content-tfidf",
+        ["HybridModel"] = "hybrid-blend",
     };
 
     /// <summary>
@@ -53,10 +51,10 @@ public static class ModelSerializer
             throw new ArgumentException($"Model '{model.Name}' does not derive from RecommenderModel and cannot be saved.", nameof(model));
         }
 
-        string kind = m.GetType().Name;
-        if (!Readers.ContainsKey(kind))
+        string kind = m.FormatKind;
+        if (ModelRegistry.Reader(kind) is null)
         {
-            throw new ArgumentException($"Model type {kind} is not registered with ModelSerializer.", nameof(model));
+            throw new ArgumentException($"Model '{m.Name}' writes payload kind '{kind}', which no algorithm in ModelRegistry reads.", nameof(model));
         }
 
         using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
@@ -90,7 +88,7 @@ public static class ModelSerializer
     {
         using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
         writer.Write(MatrixMagic);
-        writer.Write(FormatVersion);
+        writer.Write(MatrixFormatVersion);
         WriteMatrix(writer, matrix);
         writer.Write(EndMarker);
     }
@@ -106,9 +104,9 @@ public static class ModelSerializer
             }
 
             int version = reader.ReadInt32();
-            if (version != FormatVersion)
+            if (version != MatrixFormatVersion)
             {
-                throw new InvalidDataException($"Matrix format version {version} is not supported (this build reads version {FormatVersion}).");
+                throw new InvalidDataException($"Matrix format version {version} is not supported (this build reads version {MatrixFormatVersion}); re-train the bundle.");
             }
 
             RatingMatrix matrix = ReadMatrix(reader);
@@ -138,17 +136,22 @@ public static class ModelSerializer
             }
 
             int version = reader.ReadInt32();
-            if (version != FormatVersion)
+            if (version is < OldestReadableVersion or > FormatVersion)
             {
-                throw new InvalidDataException($"Model format version {version} is not supported (this build reads version {FormatVersion}).");
+                throw new InvalidDataException(
+                    $"Model format version {version} is not supported: this build reads versions {OldestReadableVersion} to {FormatVersion}; re-train the model (format version {FormatVersion}).");
             }
 
             string kind = reader.ReadString();
             string name = reader.ReadString();
-            if (!Readers.TryGetValue(kind, out Reader? read))
+            if (version == 1)
             {
-                throw new InvalidDataException($"Unknown model type '{kind}'.");
+                kind = Version1Kinds.TryGetValue(kind, out string? stable) ? stable
+                    : throw new InvalidDataException($"Model '{name}' has kind '{kind}', unknown to format version 1; re-train the model (format version {FormatVersion}).");
             }
+
+            ModelReader read = ModelRegistry.Reader(kind)
+                ?? throw new InvalidDataException($"Model '{name}' has payload kind '{kind}', which this build does not know; re-train the model (format version {FormatVersion}).");
 
             RatingMatrix train;
             if (reader.ReadBoolean())
