@@ -78,14 +78,9 @@ internal sealed class BundleSession
                 continue;
             }
 
-            try
+            if (model.Capabilities.SimilarItems is not null)
             {
-                model.Similar(model.Train.Items.RawId(0), 1);
                 models.Add(model);
-            }
-            catch (NotSupportedException)
-            {
-                // This model has no notion of similar movies.
             }
         }
 

@@ -162,7 +162,7 @@ internal static class PeopleCommands
                 throw new ArgumentException($"{target.Title} has no ratings in the training data, so '{recommender.Name}' cannot compare it with other movies.");
             }
 
-            IReadOnlyList<ScoredMovie> similar = recommender.Similar(target.MovieId, count);
+            IReadOnlyList<ScoredMovie> similar = recommender.Capabilities.SimilarItems!.Similar(target.MovieId, count);
             console.MarkupLineInterpolated($"[bold]Movies similar to {target.Title} by {recommender.Name}[/]");
             var table = new Table();
             table.AddColumn("#");
@@ -239,7 +239,7 @@ internal static class PeopleCommands
                 return null;
             }
 
-            foreach (ScoredMovie s in _similarity.Similar(movieId, 200))
+            foreach (ScoredMovie s in _similarity.Capabilities.SimilarItems!.Similar(movieId, 200))
             {
                 if (_liked.Contains(s.MovieId))
                 {

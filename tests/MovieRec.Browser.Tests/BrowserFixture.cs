@@ -4,7 +4,7 @@ using System.Net;
 using System.Text;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
-using MovieRec.Core.Artifacts;
+using MovieRec.Core.Training;
 using MovieRec.Core.Data;
 using OpenQA.Selenium;
 using OpenQA.Selenium.Chrome;
@@ -40,7 +40,7 @@ public sealed class BrowserFixture : IDisposable
 
         string data = Catalogue.Write(_folder.Path);
         string models = Path.Combine(_folder.Path, "models");
-        BundleTrainer.Train(MovieLensLoader.Load(data), ["baseline", "svd", "item-knn", "implicit-als"], models, evaluate: true, keep: 1, seed: 42, _ => { });
+        BundleTrainer.Train(MovieLensLoader.Load(data), new BundleTrainingOptions { Models = ["baseline", "svd", "item-knn", "implicit-als"], Output = models, Evaluate = true, Keep = 1, Seed = 42 });
         int port = int.TryParse(Environment.GetEnvironmentVariable("MOVIEREC_BROWSER_TEST_PORT"), CultureInfo.InvariantCulture, out int p) ? p : 5210;
         _server = new ServerFactory(models, data);
         _server.UseKestrel(o => o.Listen(IPAddress.Loopback, port));

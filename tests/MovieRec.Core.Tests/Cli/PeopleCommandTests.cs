@@ -1,6 +1,7 @@
 using MovieRec.Cli;
 using MovieRec.Core.Artifacts;
 using MovieRec.Core.Data;
+using MovieRec.Core.Training;
 using Spectre.Console;
 
 namespace MovieRec.Core.Tests.Cli;
@@ -183,5 +184,5 @@ public sealed class PeopleCommandTests : IDisposable
     }
 
     private void TrainBundle() =>
-        BundleTrainer.Train(MovieLensLoader.Load(_data), ["baseline", "svd", "item-knn"], _models, evaluate: false, keep: 1, seed: 42, _ => { });
+        BundleTrainer.Train(MovieLensLoader.Load(_data), new BundleTrainingOptions { Models = ["baseline", "svd", "item-knn"], Output = _models, Keep = 1, Seed = 42 });
 }
