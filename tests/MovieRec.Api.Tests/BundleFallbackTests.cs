@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using MovieRec.Api.Hosting;
 using MovieRec.Core.Artifacts;
 using MovieRec.Core.Data;
+using MovieRec.Core.Training;
 
 namespace MovieRec.Api.Tests;
 
@@ -15,8 +16,8 @@ public sealed class BundleFallbackTests(MovieRecApiFactory factory) : IClassFixt
         using var folder = new TempFolder();
         string models = Path.Combine(folder.Path, "models");
         MovieLensDataset data = MovieLensLoader.Load(factory.DataPath);
-        string older = BundleTrainer.Train(data, ["baseline"], models, evaluate: false, keep: 3, seed: 42, _ => { });
-        string newer = BundleTrainer.Train(data, ["baseline"], models, evaluate: false, keep: 3, seed: 42, _ => { });
+        string older = BundleTrainer.Train(data, new BundleTrainingOptions { Models = ["baseline"], Output = models });
+        string newer = BundleTrainer.Train(data, new BundleTrainingOptions { Models = ["baseline"], Output = models });
         string model = Path.Combine(newer, "baseline.model");
         byte[] bytes = await File.ReadAllBytesAsync(model);
         bytes[^3] ^= 0xFF;
@@ -37,7 +38,7 @@ public sealed class BundleFallbackTests(MovieRecApiFactory factory) : IClassFixt
     {
         using var folder = new TempFolder();
         string models = Path.Combine(folder.Path, "models");
-        string only = BundleTrainer.Train(MovieLensLoader.Load(factory.DataPath), ["baseline"], models, evaluate: false, keep: 3, seed: 42, _ => { });
+        string only = BundleTrainer.Train(MovieLensLoader.Load(factory.DataPath), new BundleTrainingOptions { Models = ["baseline"], Output = models });
         File.Delete(Path.Combine(models, BundleStore.CurrentPointer));
         using var host = new ModelHost(Options.Create(new MovieRecOptions { ModelsPath = models }), NullLogger<ModelHost>.Instance);
 

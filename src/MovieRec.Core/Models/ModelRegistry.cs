@@ -103,7 +103,7 @@ public static class ModelRegistry
         new ModelAlgorithm<KnnOptions>("user-knn", "user-based kNN: baseline rule, pearson-baseline, k 40 (Surprise KNNBaseline)", new(), KnnModel.Kind, KnnModel.Read, (o, n, _) => new UserKnnTrainer(o, n)),
         new ModelAlgorithm<KnnOptions>("item-knn", "item-based kNN: baseline rule, pearson-baseline, k 40 (Surprise KNNBaseline)", new(), KnnModel.Kind, KnnModel.Read, (o, n, _) => new ItemKnnTrainer(o, n)),
         new ModelAlgorithm<ContentOptions>("content", "TF-IDF over genres, tags and title words (Microsoft.ML); cosine similarity, works for unrated movies", new(), ContentModel.Kind, (_, r, t, f) => ContentModel.Read(r, t, f), (o, _, c) => new ContentTrainer(c.Movies ?? [], c.Tags ?? [], o), needsCatalogue: true),
-        new ModelAlgorithm<HybridOptions>("hybrid", "stacked blend of baseline, item-knn, user-knn, svd, svdpp and content (ridge blender); ranks with implicit-als", new(), HybridModel.Kind, HybridModel.Read, (o, n, c) => Hybrid(o, c, n), needsCatalogue: true),
+        new ModelAlgorithm<HybridOptions>("hybrid", "stacked blend of baseline, item-knn, user-knn, svd, svdpp, als and content (ridge blender); ranks with implicit-als", new(), HybridModel.Kind, HybridModel.Read, (o, n, c) => Hybrid(o, c, n), needsCatalogue: true),
     ];
 
     /// <summary>Named option presets over one algorithm (Surprise's classes, a second blender).</summary>

@@ -34,7 +34,7 @@ public sealed partial class ReadmeTruthTests
         IReadOnlyList<string> bases = new HybridOptions().BaseModels;
         string listed = string.Join(", ", bases.Take(bases.Count - 1)) + " and " + bases[^1];
 
-        Assert.Contains(listed, ModelCatalog.All.Single(m => m.Name == HybridTrainer.ModelName).Description, StringComparison.Ordinal);
+        Assert.Contains(listed, ModelRegistry.All.Single(m => m.Name == HybridTrainer.ModelName).Description, StringComparison.Ordinal);
         Match row = HybridRow().Match(File.ReadAllText(Readme()));
         Assert.True(row.Success);
         Assert.Equal(bases, BacktickedName().Matches(row.Groups[1].Value).Select(m => m.Groups[1].Value));
