@@ -73,9 +73,9 @@ public sealed class PageTests(MovieRecApiFactory factory) : IClassFixture<MovieR
     [Fact]
     public async Task A_movie_has_its_imdb_and_tmdb_ids_from_links_csv()
     {
-        // The fixture's links.csv has one row: "1,0114709,862".
+        // The fixture's links.csv has rows for movies 1 ("1,0114709,862") and 4 (an IMDb id only), none for the others.
         MovieResponse toy = await ApiAssert.OkAsync<MovieResponse>(await _client.GetAsync("/movies/1"));
-        MovieResponse other = await ApiAssert.OkAsync<MovieResponse>(await _client.GetAsync($"/movies/{Fixtures.MovieId(1)}"));
+        MovieResponse other = await ApiAssert.OkAsync<MovieResponse>(await _client.GetAsync($"/movies/{Fixtures.MovieId(2)}"));
 
         Assert.Equal(("0114709", 862), (toy.ImdbId, toy.TmdbId));
         Assert.Equal((null, null), (other.ImdbId, other.TmdbId));
