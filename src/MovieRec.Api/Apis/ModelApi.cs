@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using MovieRec.Api.Contracts;
+using MovieRec.Api.Extensions;
 using MovieRec.Api.Hosting;
 using MovieRec.Core.Artifacts;
 using MovieRec.Core.Models;
@@ -19,7 +20,9 @@ public static class ModelApi
             .MapGet("/", GetModels).WithName("GetModels").WithSummary("The bundle being served: version, dataset, models with options and metrics");
         app.MapGroup("/admin").WithTags("Admin")
             .MapPost("/reload", Reload).WithName("Reload")
-            .WithSummary($"Load the models folder's current bundle (header {ApiKeyHeader}); on failure the old bundle keeps serving");
+            .WithSummary($"Load the models folder's current bundle (header {ApiKeyHeader}); on failure the old bundle keeps serving")
+            .RequiresApiKey()
+            .ProducesProblem(StatusCodes.Status500InternalServerError);
         app.MapGroup("/admin").WithTags("Admin")
             .MapPost("/retrain", Retrain).WithName("Retrain")
             .WithSummary("Train a new bundle from the dataset and all live ratings and swap it in (admin key; wait=true answers when done); one at a time")
@@ -119,10 +122,14 @@ public static class ModelApi
             ReloadOutcome outcome = await host.ReloadAsync(cancellationToken).ConfigureAwait(false);
             return TypedResults.Ok(new ReloadResponse(outcome.PreviousBundleId, outcome.BundleId, outcome.LoadSeconds));
         }
-        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+#pragma warning disable CA1031 // Whatever stops the new bundle loading, the answer is the same: the old one keeps serving.
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+#pragma warning restore CA1031
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status500InternalServerError, title: "Reload failed; the previous bundle keeps serving",
-                detail: e.Message, extensions: new Dictionary<string, object?> { ["servingBundleId"] = host.Current?.Id });
+            string? serving = host.Current?.Id;
+            return TypedResults.Problem(statusCode: StatusCodes.Status500InternalServerError,
+                title: serving is null ? "Reload failed; no bundle is serving" : "Reload failed; the previous bundle keeps serving",
+                detail: e.Message, extensions: new Dictionary<string, object?> { ["servingBundleId"] = serving });
         }
     }
 }

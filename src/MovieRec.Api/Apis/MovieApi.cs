@@ -1,4 +1,6 @@
 using System.Collections.Frozen;
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Http.HttpResults;
 using MovieRec.Api.Contracts;
 using MovieRec.Api.Hosting;
@@ -14,13 +16,19 @@ public static class MovieApi
     {
         RouteGroupBuilder api = app.MapGroup("/movies").WithTags("Movies");
         api.MapGet("/", SearchMovies).WithName("SearchMovies").WithSummary("Search the catalogue by title (best match first, forgiving \"Title, The\" and small typos) and genre, a page at a time");
-        api.MapGet("/{id:int}", GetMovie).WithName("GetMovie").WithSummary("One movie with its rating count and mean");
-        api.MapGet("/{id:int}/similar", SimilarMovies).WithName("SimilarMovies").WithSummary("Movies most similar to one, by a model that has a similarity");
+        api.MapGet("/{id:int}", GetMovie).WithName("GetMovie").WithSummary("One movie with its rating count and mean")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapGet("/{id:int}/similar", SimilarMovies).WithName("SimilarMovies").WithSummary("Movies most similar to one, by a model that has a similarity")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return app;
     }
 
     public static Results<Ok<MoviePage>, ValidationProblem, ProblemHttpResult> SearchMovies(
-        ModelHost host, string? query = null, string? genre = null, int page = 1, int pageSize = 20)
+        ModelHost host,
+        [Description("Text the title contains (case-insensitive).")] string? query = null,
+        [Description("Only movies of this genre (case-insensitive), e.g. Animation.")] string? genre = null,
+        [Description("1-based page number."), Range(1, int.MaxValue)] int page = 1,
+        [Description("Movies per page, 1 to 100."), Range(1, ApiProblems.MaxN)] int pageSize = 20)
     {
         if (host.Current is not ServedBundle bundle)
         {
@@ -48,7 +56,7 @@ public static class MovieApi
         return TypedResults.Ok(new MoviePage(page, pageSize, all.Length, items));
     }
 
-    public static Results<Ok<MovieResponse>, ProblemHttpResult> GetMovie(int id, ModelHost host)
+    public static Results<Ok<MovieResponse>, ProblemHttpResult> GetMovie([Description("MovieLens movie id.")] int id, ModelHost host)
     {
         if (host.Current is not ServedBundle bundle)
         {
@@ -58,7 +66,10 @@ public static class MovieApi
         return bundle.MoviesById.TryGetValue(id, out Movie? movie) ? TypedResults.Ok(ToResponse(bundle, movie)) : ApiProblems.UnknownMovie(id);
     }
 
-    public static Results<Ok<SimilarMoviesResponse>, ValidationProblem, ProblemHttpResult> SimilarMovies(int id, ModelHost host, int n = 10, string? model = null)
+    public static Results<Ok<SimilarMoviesResponse>, ValidationProblem, ProblemHttpResult> SimilarMovies(
+        [Description("MovieLens movie id.")] int id, ModelHost host,
+        [Description("How many movies, 1 to 100."), Range(1, ApiProblems.MaxN)] int n = 10,
+        [Description("A model with a notion of similarity (see supportsSimilar in GET /models); absent means the default model, svd.")] string? model = null)
     {
         if (host.Current is not ServedBundle bundle)
         {

@@ -1,3 +1,5 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using MovieRec.Api.Contracts;
@@ -28,15 +30,25 @@ public static class RecommendationApi
     {
         RouteGroupBuilder api = app.MapGroup("/recommend").WithTags("Recommendations");
         api.MapGet("/user", RecommendForUser).WithName("RecommendForUser")
-            .WithSummary("Top-n movies (from offset) for a user in the data or with live ratings, best first, without what they rated; follows live ratings at once");
+            .WithSummary("Top-n movies (from offset) for a user in the data or with live ratings, best first, without what they rated; follows live ratings at once")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         api.MapPost("/", RecommendForVisitor).WithName("RecommendForVisitor")
-            .WithSummary("Top-n movies for a visitor from the ratings they give: fold-in for models that can place a new user, popularity otherwise");
+            .WithSummary("Top-n movies for a visitor from the ratings they give: fold-in for models that can place a new user, popularity otherwise")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return app;
     }
 
     public static async Task<Results<Ok<RecommendationResponse>, ValidationProblem, ProblemHttpResult>> RecommendForUser(
-        ModelHost host, LiveFeedback feedback, ExperimentService experiments, IOptions<MovieRecOptions> options, int userId, int n = 10, int offset = 0,
-        string? model = null, string? genre = null, bool excludeRated = true, bool allowFallback = false, bool explain = false, string? experiment = null,
+        ModelHost host, LiveFeedback feedback, ExperimentService experiments, IOptions<MovieRecOptions> options,
+        [Description("MovieLens user id; must be in the training data or have live ratings unless allowFallback is set.")] int userId,
+        [Description("How many movies, 1 to 100."), Range(1, ApiProblems.MaxN)] int n = 10,
+        [Description("Where the page starts in the ranking, 0 to 10000."), Range(0, MaxOffset)] int offset = 0,
+        [Description("Model name (see GET /models); absent means the default model (MovieRec:DefaultModel, defaultModel in GET /models).")] string? model = null,
+        [Description("Only movies of this genre (case-insensitive), e.g. Comedy.")] string? genre = null,
+        [Description("Leave out the movies the user has rated.")] bool excludeRated = true,
+        [Description("Answer an unknown user with the model's non-personal ranking instead of 404.")] bool allowFallback = false,
+        [Description("Name, for each movie, the user's rated movies that led to it (models that can explain).")] bool explain = false,
+        [Description("A running experiment (see GET /experiments) whose variant for this user answers instead of model.")] string? experiment = null,
         CancellationToken cancellationToken = default)
     {
         if (host.Current is not ServedBundle bundle)

@@ -1,3 +1,5 @@
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Http.HttpResults;
 using MovieRec.Api.Contracts;
 using MovieRec.Api.Hosting;
@@ -15,12 +17,15 @@ public static class UserApi
     {
         RouteGroupBuilder api = app.MapGroup("/users").WithTags("Users");
         api.MapGet("/{id:int}/ratings", GetUserRatings).WithName("GetUserRatings")
-            .WithSummary("A user's ratings (dataset overlaid with live ratings), highest first, one page at a time");
+            .WithSummary("A user's ratings (dataset overlaid with live ratings), highest first, one page at a time")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return app;
     }
 
     public static Results<Ok<UserRatingsResponse>, ValidationProblem, ProblemHttpResult> GetUserRatings(
-        int id, ModelHost host, LiveFeedback feedback, int page = 1, int pageSize = 100)
+        [Description("MovieLens user id.")] int id, ModelHost host, LiveFeedback feedback,
+        [Description("1-based page number."), Range(1, int.MaxValue)] int page = 1,
+        [Description("Ratings per page, 1 to 1000."), Range(1, MaxPageSize)] int pageSize = 100)
     {
         if (host.Current is not ServedBundle bundle)
         {

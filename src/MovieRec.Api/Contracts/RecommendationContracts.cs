@@ -71,6 +71,7 @@ public sealed record VisitorRecommendationRequest
 
     [Description("How many movies, 1 to 100.")]
     [Range(1, Apis.ApiProblems.MaxN)]
+    [DefaultValue(10)]
     public int N { get; init; } = 10;
 
     [Description("Model name (default MovieRec:DefaultModel); models that can place a new user fold the visitor in, others fall back to popularity.")]

@@ -55,6 +55,7 @@ public static class HostingExtensions
         // Before the bootstrapper, so the store is open (and migrated) before the first request or bundle.
         builder.Services.AddHostedService<LiveFeedbackService>();
         builder.Services.AddSingleton<DashboardCharts>();
+        builder.Services.AddSingleton<StartupState>();
         builder.Services.AddHttpClient();
         builder.Services.AddHostedService<BundleBootstrapper>();
         builder.Services.AddSingleton<Retrainer>();
@@ -76,6 +77,7 @@ public static class HostingExtensions
             ?? new MovieRecOptions().MaxBatchBodyBytes;
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = Math.Max(maxBody, maxBatch));
 
+        builder.AddMovieRecTraffic();
         builder.Services.AddEndpointsApiExplorer();
         builder.Services.AddMovieRecSwagger();
         return builder;
@@ -96,6 +98,7 @@ public static class HostingExtensions
         });
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseMovieRecTraffic();
         app.UseMiddleware<RequestBodyLimit>();
         app.UseMiddleware<ApiKeyMiddleware>();
         ApiKeyRing ring = app.Services.GetRequiredService<ApiKeyRing>();
@@ -113,12 +116,25 @@ public static class HostingExtensions
         : error is not null || context.Response.StatusCode >= 500 ? Serilog.Events.LogEventLevel.Error
         : Serilog.Events.LogEventLevel.Information;
 
-    /// <summary><c>/health/live</c> (the process answers) and <c>/health/ready</c> (a bundle is serving).</summary>
+    /// <summary>
+    /// <c>/health/live</c> (the process answers) and <c>/health/ready</c> (a bundle is serving): plain text, "Healthy",
+    /// or "Unhealthy: " and the reason (loading, or a failed start-up with its next retry).
+    /// </summary>
     public static IEndpointRouteBuilder MapMovieRecHealth(this IEndpointRouteBuilder app)
     {
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).WithTags("Health");
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).WithTags("Health");
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = WriteHealthAsync })
+            .WithTags("Health");
         return app;
+    }
+
+    private static Task WriteHealthAsync(HttpContext context, Microsoft.Extensions.Diagnostics.HealthChecks.HealthReport report)
+    {
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        string[] reasons = [.. report.Entries.Values
+            .Where(e => e.Status != Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy && !string.IsNullOrEmpty(e.Description))
+            .Select(e => e.Description!)];
+        return context.Response.WriteAsync(reasons.Length == 0 ? report.Status.ToString() : $"{report.Status}: {string.Join(" ", reasons)}");
     }
 }
 

@@ -1,11 +1,15 @@
 using System.Text.Json.Nodes;
 using Microsoft.OpenApi;
+using MovieRec.Api.Apis;
 using MovieRec.Api.Contracts;
 using Swashbuckle.AspNetCore.SwaggerGen;
 
 namespace MovieRec.Api.Extensions;
 
-/// <summary>Swagger document and UI at <c>/swagger</c>, with example bodies.</summary>
+/// <summary>
+/// Swagger document and UI at <c>/swagger</c>, with example bodies. The document is the contract committed as
+/// <c>openapi/movierec.v1.json</c>; <see cref="OpenApiConventions"/> holds how endpoints describe themselves.
+/// </summary>
 public static class SwaggerExtensions
 {
     public static IServiceCollection AddMovieRecSwagger(this IServiceCollection services) =>
@@ -15,9 +19,24 @@ public static class SwaggerExtensions
             {
                 Title = "MovieRec",
                 Version = "v1",
-                Description = "Movie recommendations over MovieLens ratings. Errors are RFC 7807 problem details.",
+                Description = "Movie recommendations over MovieLens ratings. Errors are RFC 7807 problem details "
+                    + "(application/problem+json) naming the field at fault. Optional fields may be left out or null: null means the default. "
+                    + "Requests are rate-limited per client address (429 with Retry-After).",
             });
+            o.AddServer(new OpenApiServer { Url = "/", Description = "The address this document was fetched from (http://localhost:5080 under `dotnet run`)." });
+            o.AddSecurityDefinition(OpenApiConventions.ApiKeyScheme, new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.ApiKey,
+                In = ParameterLocation.Header,
+                Name = ModelApi.ApiKeyHeader,
+                Description = "The admin API key (MovieRec:AdminApiKey), for operations marked with it.",
+            });
+            o.SupportNonNullableReferenceTypes();
             o.SchemaFilter<ExampleSchemaFilter>();
+            o.SchemaFilter<OpenApiConventions.RequiredResponsePropertiesFilter>();
+            o.ParameterFilter<OpenApiConventions.ParameterAnnotationsFilter>();
+            o.OperationFilter<OpenApiConventions.ProblemResponsesFilter>();
+            o.DocumentFilter<OpenApiConventions.DocumentConventionsFilter>();
         });
 
     public static WebApplication UseMovieRecSwagger(this WebApplication app)

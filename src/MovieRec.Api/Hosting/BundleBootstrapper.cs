@@ -8,49 +8,86 @@ namespace MovieRec.Api.Hosting;
 /// Loads the bundle after the host has started, so <c>/health/live</c> answers at once. On a first start (no bundle
 /// in the models folder) it trains the default models from the dataset folder, downloading ml-latest-small (or the
 /// dataset the folder is named after) when allowed and absent; <c>/health/ready</c> turns healthy when a bundle serves.
+/// A failed attempt (offline, no dataset, a broken bundle) is not the end: <c>/health/ready</c> reports Unhealthy with
+/// the reason, and the attempt repeats with a doubling delay (<see cref="MovieRecOptions.FirstStartRetrySeconds"/>,
+/// at most <see cref="MaxRetryDelay"/>) until a bundle serves, also one published and reloaded meanwhile.
 /// </summary>
-public sealed partial class BundleBootstrapper(ModelHost host, IOptions<MovieRecOptions> options, IHttpClientFactory http, ILogger<BundleBootstrapper> logger)
+public sealed partial class BundleBootstrapper(
+    ModelHost host, StartupState state, IOptions<MovieRecOptions> options, IHttpClientFactory http, ILogger<BundleBootstrapper> logger)
     : BackgroundService
 {
+    public static readonly TimeSpan MaxRetryDelay = TimeSpan.FromMinutes(10);
+
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.Run(() => RunAsync(stoppingToken), stoppingToken);
 
     private async Task RunAsync(CancellationToken stoppingToken)
     {
-        try
+        MovieRecOptions o = options.Value;
+        TimeSpan delay = TimeSpan.FromSeconds(o.FirstStartRetrySeconds);
+        for (int attempt = 1; host.Current is null; attempt++)
         {
-            if (!host.HasPublishedBundle())
+            try
             {
-                MovieRecOptions o = options.Value;
-                if (!o.TrainOnFirstStart)
-                {
-                    LogNoBundle(logger, host.ModelsPath);
-                    return;
-                }
-
-                string data = await EnsureDatasetAsync(o, stoppingToken).ConfigureAwait(false);
-                LogTraining(logger, host.ModelsPath, data, o.FirstStartModels);
-                MovieLensDataset dataset = MovieLensLoader.Load(data);
-                BundleTrainer.Train(dataset, new BundleTrainingOptions
-                {
-                    Models = BundleTrainer.ParseModels(o.FirstStartModels),
-                    Output = host.ModelsPath,
-                    Log = line => LogProgress(logger, line),
-                    Training = new Core.Models.TrainingOptions { CancellationToken = stoppingToken },
-                });
+                await LoadOrTrainAsync(o, stoppingToken).ConfigureAwait(false);
+                state.Succeeded();
+                return;
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (NoBundleException e)
+            {
+                state.Failed(attempt, e.Message, delay);
+                LogNoBundle(logger, host.ModelsPath, delay.TotalSeconds);
+            }
+#pragma warning disable CA1031 // A failed start must not stop the host: /health/ready reports why, and the attempt repeats.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                state.Failed(attempt, e.Message, delay);
+                LogFailed(logger, e, host.ModelsPath, attempt, delay.TotalSeconds);
             }
 
-            await host.ReloadAsync(stoppingToken).ConfigureAwait(false);
+            try
+            {
+                await Task.Delay(delay, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+
+        state.Succeeded();
+    }
+
+    private async Task LoadOrTrainAsync(MovieRecOptions o, CancellationToken stoppingToken)
+    {
+        if (!host.HasPublishedBundle())
         {
+            if (!o.TrainOnFirstStart)
+            {
+                throw new NoBundleException(
+                    $"No model bundle in {host.ModelsPath} and first-start training is off (MovieRec:TrainOnFirstStart): publish one with 'movierec train'.");
+            }
+
+            string data = await EnsureDatasetAsync(o, stoppingToken).ConfigureAwait(false);
+            LogTraining(logger, host.ModelsPath, data, o.FirstStartModels);
+            MovieLensDataset dataset = MovieLensLoader.Load(data);
+            BundleTrainer.Train(dataset, new BundleTrainingOptions
+            {
+                Models = BundleTrainer.ParseModels(o.FirstStartModels),
+                Output = host.ModelsPath,
+                Log = line => LogProgress(logger, line),
+                Training = new Core.Models.TrainingOptions { CancellationToken = stoppingToken },
+            });
         }
-#pragma warning disable CA1031 // A failed first load must not stop the host: /health/ready stays unhealthy and says why in the log.
-        catch (Exception e)
-#pragma warning restore CA1031
-        {
-            LogFailed(logger, e, host.ModelsPath);
-        }
+
+        await host.LoadAtStartAsync(stoppingToken).ConfigureAwait(false);
     }
 
     private async Task<string> EnsureDatasetAsync(MovieRecOptions o, CancellationToken cancellationToken)
@@ -83,8 +120,8 @@ public sealed partial class BundleBootstrapper(ModelHost host, IOptions<MovieRec
             .FetchAsync(info, Path.GetDirectoryName(folder)!, progress: progress, cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "No model bundle in {ModelsPath} and first-start training is off: not ready until one is published and reloaded")]
-    private static partial void LogNoBundle(ILogger logger, string modelsPath);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "No model bundle in {ModelsPath} and first-start training is off: not ready; looking again in {RetrySeconds} s")]
+    private static partial void LogNoBundle(ILogger logger, string modelsPath, double retrySeconds);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "First start: no bundle in {ModelsPath}; training {Models} from {DataPath}")]
     private static partial void LogTraining(ILogger logger, string modelsPath, string dataPath, string models);
@@ -98,6 +135,9 @@ public sealed partial class BundleBootstrapper(ModelHost host, IOptions<MovieRec
     [LoggerMessage(Level = LogLevel.Information, Message = "First start: downloaded {Done} of {Total} bytes")]
     private static partial void LogDownloadProgress(ILogger logger, long done, long? total);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Could not load or train a model bundle in {ModelsPath}; the service is not ready")]
-    private static partial void LogFailed(ILogger logger, Exception exception, string modelsPath);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not load or train a model bundle in {ModelsPath} (attempt {Attempt}); the service is not ready; retrying in {RetrySeconds} s")]
+    private static partial void LogFailed(ILogger logger, Exception exception, string modelsPath, int attempt, double retrySeconds);
+
+    /// <summary>Nothing to serve and nothing to train from, by configuration: a state to report, not a fault.</summary>
+    private sealed class NoBundleException(string message) : Exception(message);
 }

@@ -25,25 +25,56 @@ public sealed partial class ModelHost(IOptions<MovieRecOptions> options, ILogger
     public bool HasPublishedBundle() => BundleStore.HasBundle(ModelsPath);
 
     /// <summary>Loads the models folder's current bundle and serves it; throws (and keeps the old bundle) when it cannot.</summary>
-    public async Task<ReloadOutcome> ReloadAsync(CancellationToken cancellationToken = default)
+    public Task<ReloadOutcome> ReloadAsync(CancellationToken cancellationToken = default) =>
+        LoadAsync(BundleStore.LoadCurrent, cancellationToken);
+
+    /// <summary>
+    /// The start-up load: the current bundle, or, when <c>current</c> is missing or broken, the newest intact bundle
+    /// with a warning in the log (the pointer is left as it is).
+    /// </summary>
+    public Task<ReloadOutcome> LoadAtStartAsync(CancellationToken cancellationToken = default) =>
+        LoadAsync(root => BundleStore.LoadServable(root, warning => LogFallback(logger, warning)), cancellationToken);
+
+    private async Task<ReloadOutcome> LoadAsync(Func<string, ModelBundle> load, CancellationToken cancellationToken)
     {
         await _reloadGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             ServedBundle? previous = Current;
             var clock = Stopwatch.StartNew();
-            ModelBundle bundle = previous is null
-                ? BundleStore.LoadServable(ModelsPath, warning => LogFallback(logger, warning))
-                : BundleStore.LoadCurrent(ModelsPath);
-            var served = new ServedBundle(bundle, options.Value.RecommendationCacheSize);
+            ServedBundle served;
+            try
+            {
+                served = new ServedBundle(load(ModelsPath), options.Value.RecommendationCacheSize);
+            }
+            catch (Exception e) when (e is not OperationCanceledException and not InvalidDataException and not IOException and not UnauthorizedAccessException)
+            {
+                // Whatever the exception says (a null list, duplicate ids), the bundle is unusable: say which, and keep serving.
+                string folder = CurrentFolderOrRoot();
+                LogLoadFailed(logger, e, folder, previous?.Id);
+                throw new InvalidDataException($"Bundle {folder} cannot be served: {e.GetType().Name}: {e.Message}", e);
+            }
+
             Volatile.Write(ref _current, served);
             double seconds = clock.Elapsed.TotalSeconds;
-            LogLoaded(logger, served.Id, bundle.Folder, string.Join(", ", served.ModelNames), seconds);
+            LogLoaded(logger, served.Id, served.Bundle.Folder, string.Join(", ", served.ModelNames), seconds);
             return new ReloadOutcome(previous?.Id, served.Id, seconds);
         }
         finally
         {
             _reloadGate.Release();
+        }
+    }
+
+    private string CurrentFolderOrRoot()
+    {
+        try
+        {
+            return BundleStore.CurrentFolder(ModelsPath) ?? ModelsPath;
+        }
+        catch (InvalidDataException)
+        {
+            return ModelsPath;
         }
     }
 
@@ -54,6 +85,12 @@ public sealed partial class ModelHost(IOptions<MovieRecOptions> options, ILogger
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Serving bundle {BundleId} from {Folder} (models {Models}), loaded in {Seconds:0.000} s")]
     private static partial void LogLoaded(ILogger logger, string bundleId, string folder, string models, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Bundle {Folder} cannot be served; still serving {BundleId}")]
+    private static partial void LogLoadFailed(ILogger logger, Exception exception, string folder, string? bundleId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Start-up: {Warning}")]
+    private static partial void LogFallback(ILogger logger, string warning);
 }
 
 /// <summary>What a reload did.</summary>

@@ -22,6 +22,10 @@ public sealed class MovieRecOptions
     /// <summary>Download the dataset named by the last part of <see cref="DataPath"/> when that folder is absent.</summary>
     public bool AllowDownload { get; set; } = true;
 
+    /// <summary>Seconds before a failed start-up (no data offline, a broken bundle) is tried again; the delay doubles up to 10 minutes.</summary>
+    [Range(0.05, 3600)]
+    public double FirstStartRetrySeconds { get; set; } = 10;
+
     /// <summary>Models trained on a first start.</summary>
     public string FirstStartModels { get; set; } = Core.Training.BundleTrainingOptions.DefaultModelList;
 

@@ -271,7 +271,15 @@ public static partial class BundleStore
 
             try
             {
-                if (!models.TryAdd(entry.Name, ModelSerializer.Load(new MemoryStream(Payload(bytes, entry.File, folder)), ratings)))
+                IRecommenderModel model = ModelSerializer.Load(new MemoryStream(Payload(bytes, entry.File, folder)), ratings);
+
+                // The file says which model it holds; a manifest that maps "svd" to baseline.model would serve the wrong model.
+                if (!string.Equals(model.Name, entry.Name, StringComparison.OrdinalIgnoreCase))
+                {
+                    throw new InvalidDataException($"{manifestPath} names model '{entry.Name}', but the file holds model '{model.Name}' ({model.GetType().Name}).");
+                }
+
+                if (!models.TryAdd(entry.Name, model))
                 {
                     throw new InvalidDataException($"{manifestPath} lists model '{entry.Name}' more than once.");
                 }
