@@ -19,6 +19,7 @@ internal sealed class ProblemDetailsFallbackWriter(IOptions<JsonOptions> json, I
         Microsoft.AspNetCore.Mvc.ProblemDetails problem = context.ProblemDetails;
         problem.Status ??= http.Response.StatusCode;
         problem.Title ??= ReasonPhrases.GetReasonPhrase(problem.Status.Value);
+        problem.Extensions.TryAdd("traceId", System.Diagnostics.Activity.Current?.Id ?? http.TraceIdentifier);
         options.Value.CustomizeProblemDetails?.Invoke(context);
         return new ValueTask(http.Response.WriteAsJsonAsync(
             problem, problem.GetType(), json.Value.SerializerOptions, "application/problem+json", http.RequestAborted));
