@@ -1,6 +1,6 @@
 using System.Globalization;
 using MovieRec.Api.Hosting;
-using MovieRec.Core.Artifacts;
+using MovieRec.Core.Training;
 
 namespace MovieRec.Api.Tests;
 
@@ -15,7 +15,7 @@ public sealed class ReadmeTests
         var options = new MovieRecOptions();
         var limits = new RateLimitOptions();
 
-        Assert.Equal(BundleTrainer.DefaultModels, DefaultOf("MovieRec:FirstStartModels"));
+        Assert.Equal(BundleTrainingOptions.DefaultModelList, DefaultOf("MovieRec:FirstStartModels"));
         Assert.Equal(options.FirstStartRetrySeconds.ToString(CultureInfo.InvariantCulture), DefaultOf("MovieRec:FirstStartRetrySeconds"));
         Assert.Equal(options.MaxRequestBodyBytes.ToString(CultureInfo.InvariantCulture), DefaultOf("MovieRec:MaxRequestBodyBytes"));
         Assert.Equal(options.RecommendationCacheSize.ToString(CultureInfo.InvariantCulture), DefaultOf("MovieRec:RecommendationCacheSize"));

@@ -82,9 +82,9 @@ public sealed class StartupRetryTests(MovieRecApiFactory factory) : IClassFixtur
         using var folder = new TempFolder();
         string models = Path.Combine(folder.Path, "models");
         Core.Data.MovieLensDataset dataset = Core.Data.MovieLensLoader.Load(factory.DataPath);
-        string intact = Path.GetFileName(Core.Artifacts.BundleTrainer.Train(dataset, ["baseline", "popular"], models, false, 3, 42, _ => { }));
+        string intact = Path.GetFileName(Core.Training.BundleTrainer.Train(dataset, new Core.Training.BundleTrainingOptions { Models = ["baseline", "popular"], Output = models }));
         await Task.Delay(1100); // bundle ids carry the second they were made
-        string broken = Core.Artifacts.BundleTrainer.Train(dataset, ["baseline", "popular"], models, false, 3, 42, _ => { });
+        string broken = Core.Training.BundleTrainer.Train(dataset, new Core.Training.BundleTrainingOptions { Models = ["baseline", "popular"], Output = models });
         string payload = Path.Combine(broken, "popular.model");
         byte[] bytes = await File.ReadAllBytesAsync(payload);
         bytes[^1] ^= 0xFF;

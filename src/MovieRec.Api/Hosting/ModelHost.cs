@@ -88,9 +88,6 @@ public sealed partial class ModelHost(IOptions<MovieRecOptions> options, ILogger
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Bundle {Folder} cannot be served; still serving {BundleId}")]
     private static partial void LogLoadFailed(ILogger logger, Exception exception, string folder, string? bundleId);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Start-up: {Warning}")]
-    private static partial void LogFallback(ILogger logger, string warning);
 }
 
 /// <summary>What a reload did.</summary>
