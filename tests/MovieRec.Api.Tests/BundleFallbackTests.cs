@@ -25,7 +25,7 @@ public sealed class BundleFallbackTests(MovieRecApiFactory factory) : IClassFixt
         using var host = new ModelHost(Options.Create(new MovieRecOptions { ModelsPath = models }), NullLogger<ModelHost>.Instance);
 
         Assert.True(host.HasPublishedBundle());
-        await host.ReloadAsync();
+        await host.LoadAtStartAsync();
         Assert.Equal(Path.GetFileName(older), host.Current?.Id);
 
         // Once a bundle serves, a reload of the broken current is refused and the served bundle stays.
@@ -43,7 +43,7 @@ public sealed class BundleFallbackTests(MovieRecApiFactory factory) : IClassFixt
         using var host = new ModelHost(Options.Create(new MovieRecOptions { ModelsPath = models }), NullLogger<ModelHost>.Instance);
 
         Assert.True(host.HasPublishedBundle());
-        await host.ReloadAsync();
+        await host.LoadAtStartAsync();
 
         Assert.Equal(Path.GetFileName(only), host.Current?.Id);
     }
