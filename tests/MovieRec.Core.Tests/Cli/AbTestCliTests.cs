@@ -1,43 +1,21 @@
 using System.Text.Json;
 using MovieRec.Cli;
-using Spectre.Console;
 
 namespace MovieRec.Core.Tests.Cli;
 
-public sealed class AbTestCliTests : IDisposable
+public sealed class AbTestCliTests : CliConsoleTests
 {
-    private readonly TempFolder _dir = new();
-    private readonly StringWriter _out = new();
-    private readonly IAnsiConsole _console;
-
-    public AbTestCliTests()
-    {
-        _console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(_out),
-            Ansi = AnsiSupport.No,
-            Interactive = InteractionSupport.No,
-        });
-        _console.Profile.Width = 200;
-    }
-
-    public void Dispose()
-    {
-        _dir.Dispose();
-        _out.Dispose();
-    }
-
     [Fact]
     public void Simulate_prints_and_writes_the_seeds_fields()
     {
-        string folder = Fixtures.WriteCsvDataset(_dir, Fixtures.SyntheticRatings(60, 60));
-        string json = Path.Combine(_dir.Path, "r.json");
-        string png = Path.Combine(_dir.Path, "r.png");
+        string folder = Fixtures.WriteCsvDataset(Dir, Fixtures.SyntheticRatings(60, 60));
+        string json = Path.Combine(Dir.Path, "r.json");
+        string png = Path.Combine(Dir.Path, "r.png");
 
-        int code = CliApp.Run(["abtest", "simulate", folder, "--a", "popular", "--b", "baseline", "--users", "60", "--k", "5", "--json", json, "--plot", png], _console);
+        int code = CliApp.Run(["abtest", "simulate", folder, "--a", "popular", "--b", "baseline", "--users", "60", "--k", "5", "--json", json, "--plot", png], Terminal);
 
         Assert.Equal(0, code);
-        string text = _out.ToString();
+        string text = Output.ToString();
         Assert.Contains("CTR A", text, StringComparison.Ordinal);
         Assert.Contains("CTR B", text, StringComparison.Ordinal);
         Assert.Contains("lift", text, StringComparison.Ordinal);
@@ -58,36 +36,36 @@ public sealed class AbTestCliTests : IDisposable
     [Fact]
     public void Simulate_plot_with_an_unknown_extension_is_a_clear_error()
     {
-        string folder = Fixtures.WriteCsvDataset(_dir, Fixtures.SyntheticRatings(30, 30));
+        string folder = Fixtures.WriteCsvDataset(Dir, Fixtures.SyntheticRatings(30, 30));
 
-        int code = CliApp.Run(["abtest", "simulate", folder, "--a", "popular", "--b", "baseline", "--users", "30", "--plot", Path.Combine(_dir.Path, "r.jpg")], _console);
+        int code = CliApp.Run(["abtest", "simulate", folder, "--a", "popular", "--b", "baseline", "--users", "30", "--plot", Path.Combine(Dir.Path, "r.jpg")], Terminal);
 
         Assert.Equal(1, code);
-        Assert.Contains("saved as .png or .svg", _out.ToString(), StringComparison.Ordinal);
+        Assert.Contains("saved as .png or .svg", Output.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
     public void Simulate_interleave_prints_the_preference_share()
     {
-        string folder = Fixtures.WriteCsvDataset(_dir, Fixtures.SyntheticRatings(60, 60));
+        string folder = Fixtures.WriteCsvDataset(Dir, Fixtures.SyntheticRatings(60, 60));
 
-        int code = CliApp.Run(["abtest", "simulate", folder, "--a", "popular", "--b", "baseline", "--users", "60", "--k", "5", "--mode", "interleave"], _console);
+        int code = CliApp.Run(["abtest", "simulate", folder, "--a", "popular", "--b", "baseline", "--users", "60", "--k", "5", "--mode", "interleave"], Terminal);
 
         Assert.Equal(0, code);
-        Assert.Contains("preference for B", _out.ToString(), StringComparison.Ordinal);
-        Assert.Contains("exact binomial test", _out.ToString(), StringComparison.Ordinal);
+        Assert.Contains("preference for B", Output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("exact binomial test", Output.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
     public void Simulate_repeat_reports_both_modes()
     {
-        string folder = Fixtures.WriteCsvDataset(_dir, Fixtures.SyntheticRatings(60, 60));
-        string json = Path.Combine(_dir.Path, "aa.json");
+        string folder = Fixtures.WriteCsvDataset(Dir, Fixtures.SyntheticRatings(60, 60));
+        string json = Path.Combine(Dir.Path, "aa.json");
 
-        int code = CliApp.Run(["abtest", "simulate", folder, "--a", "popular", "--b", "popular", "--users", "60", "--repeat", "20", "--json", json], _console);
+        int code = CliApp.Run(["abtest", "simulate", folder, "--a", "popular", "--b", "popular", "--users", "60", "--repeat", "20", "--json", json], Terminal);
 
         Assert.Equal(0, code);
-        Assert.Contains("false-positive rate", _out.ToString(), StringComparison.Ordinal);
+        Assert.Contains("false-positive rate", Output.ToString(), StringComparison.Ordinal);
         using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(json));
         Assert.Equal(20, doc.RootElement.GetProperty("ab").GetProperty("runs").GetInt32());
         Assert.InRange(doc.RootElement.GetProperty("interleave").GetProperty("sequentialRejectionRate").GetDouble(), 0, 1);
@@ -100,7 +78,7 @@ public sealed class AbTestCliTests : IDisposable
     [InlineData("--a", "nope", "Unknown model 'nope'")]
     public void Simulate_rejects_bad_options_with_a_clear_message(string option, string value, string message)
     {
-        string folder = Fixtures.WriteCsvDataset(_dir, Fixtures.SyntheticRatings(20, 30));
+        string folder = Fixtures.WriteCsvDataset(Dir, Fixtures.SyntheticRatings(20, 30));
         var args = new List<string> { "abtest", "simulate", folder, "--a", "popular", "--b", "baseline" };
         int at = args.IndexOf(option);
         if (at >= 0)
@@ -112,7 +90,7 @@ public sealed class AbTestCliTests : IDisposable
             args.AddRange([option, value]);
         }
 
-        Assert.Equal(1, CliApp.Run([.. args], _console));
-        Assert.Contains(message, _out.ToString(), StringComparison.Ordinal);
+        Assert.Equal(1, CliApp.Run([.. args], Terminal));
+        Assert.Contains(message, Output.ToString(), StringComparison.Ordinal);
     }
 }

@@ -8,38 +8,17 @@ using Spectre.Console;
 
 namespace MovieRec.Core.Tests.Cli;
 
-public sealed class CliTests : IDisposable
+public sealed class CliTests : CliConsoleTests
 {
-    private readonly TempFolder _dir = new();
-    private readonly StringWriter _out = new();
-    private readonly IAnsiConsole _console;
-
-    public CliTests()
-    {
-        _console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(_out),
-            Ansi = AnsiSupport.No,
-            Interactive = InteractionSupport.No,
-        });
-        _console.Profile.Width = 200;
-    }
-
-    public void Dispose()
-    {
-        _dir.Dispose();
-        _out.Dispose();
-    }
-
     [Fact]
     public void Data_info_json_has_the_documented_fields()
     {
-        string folder = Fixtures.WriteCsvDataset(_dir, Fixtures.SyntheticRatings(10, 20), movies: 25);
+        string folder = Fixtures.WriteCsvDataset(Dir, Fixtures.SyntheticRatings(10, 20), movies: 25);
 
-        int code = CliApp.Run(["data", "info", folder, "--json"], _console);
+        int code = CliApp.Run(["data", "info", folder, "--json"], Terminal);
 
         Assert.Equal(0, code);
-        using JsonDocument json = JsonDocument.Parse(_out.ToString());
+        using JsonDocument json = JsonDocument.Parse(Output.ToString());
         JsonElement root = json.RootElement;
         Assert.Equal(Fixtures.SyntheticRatings(10, 20).Length, root.GetProperty("ratings").GetInt32());
         Assert.Equal(10, root.GetProperty("users").GetInt32());
@@ -53,21 +32,21 @@ public sealed class CliTests : IDisposable
     [Fact]
     public void Data_info_prints_a_table()
     {
-        string folder = Fixtures.WriteCsvDataset(_dir, Fixtures.SyntheticRatings(10, 20));
+        string folder = Fixtures.WriteCsvDataset(Dir, Fixtures.SyntheticRatings(10, 20));
 
-        Assert.Equal(0, CliApp.Run(["data", "info", folder], _console));
+        Assert.Equal(0, CliApp.Run(["data", "info", folder], Terminal));
 
-        Assert.Contains("rated movies", _out.ToString(), StringComparison.Ordinal);
-        Assert.Contains("Animation", _out.ToString(), StringComparison.Ordinal);
+        Assert.Contains("rated movies", Output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("Animation", Output.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
     public void Evaluate_writes_the_documented_json_for_each_model_and_fold()
     {
-        string folder = Fixtures.WriteCsvDataset(_dir, Fixtures.SyntheticRatings());
-        string jsonPath = Path.Combine(_dir.Path, "out", "results.json");
+        string folder = Fixtures.WriteCsvDataset(Dir, Fixtures.SyntheticRatings());
+        string jsonPath = Path.Combine(Dir.Path, "out", "results.json");
 
-        int code = CliApp.Run(["evaluate", folder, "--model", "baseline,popular", "--folds", "3", "--seed", "4", "--k", "5", "--json", jsonPath], _console);
+        int code = CliApp.Run(["evaluate", folder, "--model", "baseline,popular", "--folds", "3", "--seed", "4", "--k", "5", "--json", jsonPath], Terminal);
 
         Assert.Equal(0, code);
         using JsonDocument json = JsonDocument.Parse(File.ReadAllText(jsonPath));
@@ -92,20 +71,20 @@ public sealed class CliTests : IDisposable
             Assert.True(r.GetProperty("fitSeconds").GetDouble() > 0);
         }
 
-        Assert.Contains("NDCG@5", _out.ToString(), StringComparison.Ordinal);
-        Assert.Contains(expected[0].Rmse.ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture), _out.ToString(), StringComparison.Ordinal);
+        Assert.Contains("NDCG@5", Output.ToString(), StringComparison.Ordinal);
+        Assert.Contains(expected[0].Rmse.ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture), Output.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
     public void Evaluate_reads_explicit_split_pairs_relative_to_the_folder()
     {
-        string folder = Fixtures.WriteCsvDataset(_dir, Fixtures.SyntheticRatings());
+        string folder = Fixtures.WriteCsvDataset(Dir, Fixtures.SyntheticRatings());
         var ratings = Fixtures.SyntheticRatings();
-        _dir.Write("a.train", string.Join('\n', ratings.Where((_, i) => i % 4 != 0).Select(r => $"{r.UserId}\t{r.MovieId}\t{r.Value}\t{r.Timestamp}")));
-        _dir.Write("a.test", string.Join('\n', ratings.Where((_, i) => i % 4 == 0).Select(r => $"{r.UserId}\t{r.MovieId}\t{r.Value}\t{r.Timestamp}")));
-        string jsonPath = Path.Combine(_dir.Path, "r.json");
+        Dir.Write("a.train", string.Join('\n', ratings.Where((_, i) => i % 4 != 0).Select(r => $"{r.UserId}\t{r.MovieId}\t{r.Value}\t{r.Timestamp}")));
+        Dir.Write("a.test", string.Join('\n', ratings.Where((_, i) => i % 4 == 0).Select(r => $"{r.UserId}\t{r.MovieId}\t{r.Value}\t{r.Timestamp}")));
+        string jsonPath = Path.Combine(Dir.Path, "r.json");
 
-        int code = CliApp.Run(["evaluate", folder, "--model", "mean", "--split", "a.train:a.test", "--json", jsonPath], _console);
+        int code = CliApp.Run(["evaluate", folder, "--model", "mean", "--split", "a.train:a.test", "--json", jsonPath], Terminal);
 
         Assert.Equal(0, code);
         using JsonDocument json = JsonDocument.Parse(File.ReadAllText(jsonPath));
@@ -116,10 +95,10 @@ public sealed class CliTests : IDisposable
     [Fact]
     public void Evaluate_writes_the_training_curve_of_iterative_models()
     {
-        string folder = Fixtures.WriteCsvDataset(_dir, Fixtures.SyntheticRatings());
-        string curvePath = Path.Combine(_dir.Path, "curve.csv");
+        string folder = Fixtures.WriteCsvDataset(Dir, Fixtures.SyntheticRatings());
+        string curvePath = Path.Combine(Dir.Path, "curve.csv");
 
-        int code = CliApp.Run(["evaluate", folder, "--model", "svd-surprise,baseline", "--folds", "2", "--no-ranking", "--curve", curvePath], _console);
+        int code = CliApp.Run(["evaluate", folder, "--model", "svd-surprise,baseline", "--folds", "2", "--no-ranking", "--curve", curvePath], Terminal);
 
         Assert.Equal(0, code);
         string[] lines = File.ReadAllLines(curvePath);
@@ -131,10 +110,10 @@ public sealed class CliTests : IDisposable
     [Fact]
     public void Train_publishes_a_bundle_with_holdout_metrics()
     {
-        string folder = Fixtures.WriteCsvDataset(_dir, Fixtures.SyntheticRatings());
-        string models = Path.Combine(_dir.Path, "models");
+        string folder = Fixtures.WriteCsvDataset(Dir, Fixtures.SyntheticRatings());
+        string models = Path.Combine(Dir.Path, "models");
 
-        int code = CliApp.Run(["train", folder, "--model", "baseline,popular", "--out", models, "--eval"], _console);
+        int code = CliApp.Run(["train", folder, "--model", "baseline,popular", "--out", models, "--eval"], Terminal);
 
         Assert.Equal(0, code);
         MovieRec.Core.Artifacts.ModelBundle bundle = MovieRec.Core.Artifacts.BundleStore.LoadCurrent(models);
@@ -145,16 +124,16 @@ public sealed class CliTests : IDisposable
     [Fact]
     public async Task Train_with_feedback_learns_the_live_ratings_and_records_the_watermark()
     {
-        string folder = Fixtures.WriteCsvDataset(_dir, Fixtures.SyntheticRatings());
-        string models = Path.Combine(_dir.Path, "models");
-        string feedback = Path.Combine(_dir.Path, "state", "feedback.db");
+        string folder = Fixtures.WriteCsvDataset(Dir, Fixtures.SyntheticRatings());
+        string models = Path.Combine(Dir.Path, "models");
+        string feedback = Path.Combine(Dir.Path, "state", "feedback.db");
         await using (MovieRec.Core.Feedback.IFeedbackStore store = await MovieRec.Storage.FeedbackStoreFactory.OpenAsync("sqlite", feedback))
         {
             await store.UpsertRatingsAsync([new(5000, Fixtures.MovieId(1), 4.5f, 1), new(5000, Fixtures.MovieId(2), 2f, 2)]);
             await store.DeleteRatingAsync(1, Fixtures.MovieId(0), 3);
         }
 
-        int code = CliApp.Run(["train", folder, "--model", "popular", "--out", models, "--feedback", feedback], _console);
+        int code = CliApp.Run(["train", folder, "--model", "popular", "--out", models, "--feedback", feedback], Terminal);
 
         Assert.Equal(0, code);
         MovieRec.Core.Artifacts.ModelBundle bundle = MovieRec.Core.Artifacts.BundleStore.LoadCurrent(models);
@@ -163,22 +142,22 @@ public sealed class CliTests : IDisposable
         Assert.True(bundle.Ratings.Users.Contains(5000));
         int u = bundle.Ratings.Users.IndexOf(1);
         Assert.True(bundle.Ratings.ItemsOf(u).IndexOf(bundle.Ratings.Items.IndexOf(Fixtures.MovieId(0))) < 0);
-        Assert.Contains("2 live ratings", _out.ToString(), StringComparison.Ordinal);
+        Assert.Contains("2 live ratings", Output.ToString(), StringComparison.Ordinal);
 
-        Assert.Equal(1, CliApp.Run(["train", folder, "--model", "popular", "--out", models, "--feedback", Path.Combine(_dir.Path, "none.db")], _console));
+        Assert.Equal(1, CliApp.Run(["train", folder, "--model", "popular", "--out", models, "--feedback", Path.Combine(Dir.Path, "none.db")], Terminal));
     }
 
     [Fact]
     public void Evaluate_gives_the_content_model_the_catalogue_with_explicit_splits()
     {
-        string folder = Fixtures.WriteCsvDataset(_dir, Fixtures.SyntheticRatings());
+        string folder = Fixtures.WriteCsvDataset(Dir, Fixtures.SyntheticRatings());
         Rating[] ratings = Fixtures.SyntheticRatings();
-        _dir.Write("b.train", "userId,movieId,rating\n" + string.Join('\n', ratings.Where((_, i) => i % 5 != 0).Select(r => FormattableString.Invariant($"{r.UserId},{r.MovieId},{r.Value}"))));
-        _dir.Write("b.test", "userId,movieId,rating\n" + string.Join('\n', ratings.Where((_, i) => i % 5 == 0).Select(r => FormattableString.Invariant($"{r.UserId},{r.MovieId},{r.Value}"))));
+        Dir.Write("b.train", "userId,movieId,rating\n" + string.Join('\n', ratings.Where((_, i) => i % 5 != 0).Select(r => FormattableString.Invariant($"{r.UserId},{r.MovieId},{r.Value}"))));
+        Dir.Write("b.test", "userId,movieId,rating\n" + string.Join('\n', ratings.Where((_, i) => i % 5 == 0).Select(r => FormattableString.Invariant($"{r.UserId},{r.MovieId},{r.Value}"))));
 
-        string jsonPath = Path.Combine(_dir.Path, "content.json");
+        string jsonPath = Path.Combine(Dir.Path, "content.json");
 
-        int code = CliApp.Run(["evaluate", folder, "--model", "content", "--split", "b.train:b.test", "--no-ranking", "--json", jsonPath], _console);
+        int code = CliApp.Run(["evaluate", folder, "--model", "content", "--split", "b.train:b.test", "--no-ranking", "--json", jsonPath], Terminal);
 
         // Only a content model that was given the catalogue and tags reproduces this RMSE (without them it cannot fit).
         Assert.Equal(0, code);
@@ -192,9 +171,9 @@ public sealed class CliTests : IDisposable
     [Fact]
     public void Models_svd_lists_each_option_with_default_range_and_description()
     {
-        Assert.Equal(0, CliApp.Run(["models", "svd"], _console));
+        Assert.Equal(0, CliApp.Run(["models", "svd"], Terminal));
 
-        string[] lines = _out.ToString().Split('\n');
+        string[] lines = Output.ToString().Split('\n');
         foreach ((string option, string defaultValue, string range) in (ReadOnlySpan<(string, string, string)>)
             [("factors", "200", "[1, 2000]"), ("epochs", "120", "[1, 10000]"), ("learningRate", "0.008", "(0, 1]"), ("regFactor", "0.08", "[0, 10]"), ("seed", "42", "[0, 2147483647]")])
         {
@@ -203,16 +182,16 @@ public sealed class CliTests : IDisposable
             Assert.Contains(range, row, StringComparison.Ordinal);
         }
 
-        Assert.DoesNotContain("regImplicit", _out.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("regImplicit", Output.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
     public void Evaluate_trains_with_set_values_and_echoes_them_and_a_bad_value_fails_before_any_work()
     {
-        string folder = Fixtures.WriteCsvDataset(_dir, Fixtures.SyntheticRatings());
-        string jsonPath = Path.Combine(_dir.Path, "set.json");
+        string folder = Fixtures.WriteCsvDataset(Dir, Fixtures.SyntheticRatings());
+        string jsonPath = Path.Combine(Dir.Path, "set.json");
 
-        int code = CliApp.Run(["evaluate", folder, "--model", "svd", "--set", "svd.factors=20", "--set", "svd.epochs=10", "--folds", "2", "--no-ranking", "--json", jsonPath], _console);
+        int code = CliApp.Run(["evaluate", folder, "--model", "svd", "--set", "svd.factors=20", "--set", "svd.epochs=10", "--folds", "2", "--no-ranking", "--json", jsonPath], Terminal);
 
         Assert.Equal(0, code);
         using JsonDocument json = JsonDocument.Parse(File.ReadAllText(jsonPath));
@@ -220,20 +199,20 @@ public sealed class CliTests : IDisposable
         Assert.Equal((20, 10, 42), (options.GetProperty("factors").GetInt32(), options.GetProperty("epochs").GetInt32(), options.GetProperty("seed").GetInt32()));
 
         // A folder that does not exist: only a check made before touching data can produce the option's message.
-        Assert.Equal(1, CliApp.Run(["evaluate", Path.Combine(_dir.Path, "absent"), "--model", "svd", "--set", "svd.factors=-3"], _console));
-        Assert.Contains("svd.factors = -3 is out of range: it must lie in [1, 2000]", _out.ToString(), StringComparison.Ordinal);
-        Assert.Equal(1, CliApp.Run(["train", Path.Combine(_dir.Path, "absent"), "--model", "svd", "--set", "svd.learningrat=1"], _console));
-        Assert.Contains("Model 'svd' has no option 'learningrat'. Its options: factors, epochs, learningRate", _out.ToString(), StringComparison.Ordinal);
+        Assert.Equal(1, CliApp.Run(["evaluate", Path.Combine(Dir.Path, "absent"), "--model", "svd", "--set", "svd.factors=-3"], Terminal));
+        Assert.Contains("svd.factors = -3 is out of range: it must lie in [1, 2000]", Output.ToString(), StringComparison.Ordinal);
+        Assert.Equal(1, CliApp.Run(["train", Path.Combine(Dir.Path, "absent"), "--model", "svd", "--set", "svd.learningrat=1"], Terminal));
+        Assert.Contains("Model 'svd' has no option 'learningrat'. Its options: factors, epochs, learningRate", Output.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
     public void Train_records_the_declared_options_in_the_manifest()
     {
-        string folder = Fixtures.WriteCsvDataset(_dir, Fixtures.SyntheticRatings());
-        string models = Path.Combine(_dir.Path, "models");
-        string options = _dir.Write("o.json", "{\"svd\": {\"factors\": 6, \"epochs\": 4}}");
+        string folder = Fixtures.WriteCsvDataset(Dir, Fixtures.SyntheticRatings());
+        string models = Path.Combine(Dir.Path, "models");
+        string options = Dir.Write("o.json", "{\"svd\": {\"factors\": 6, \"epochs\": 4}}");
 
-        Assert.Equal(0, CliApp.Run(["train", folder, "--model", "svd,als", "--options", options, "--out", models], _console));
+        Assert.Equal(0, CliApp.Run(["train", folder, "--model", "svd,als", "--options", options, "--out", models], Terminal));
 
         var bundle = MovieRec.Core.Artifacts.BundleStore.LoadCurrent(models);
         JsonElement svd = bundle.Manifest.Models[0].Options!.Value;
@@ -245,26 +224,26 @@ public sealed class CliTests : IDisposable
     [Fact]
     public void Tune_searches_on_the_train_file_and_writes_options_that_evaluate_reads()
     {
-        string folder = Fixtures.WriteCsvDataset(_dir, Fixtures.SyntheticRatings());
+        string folder = Fixtures.WriteCsvDataset(Dir, Fixtures.SyntheticRatings());
         Rating[] ratings = Fixtures.SyntheticRatings();
-        _dir.Write("t.train", string.Join('\n', ratings.Where((_, i) => i % 4 != 0).Select(r => $"{r.UserId}\t{r.MovieId}\t{r.Value}\t{r.Timestamp}")));
-        _dir.Write("t.test", string.Join('\n', ratings.Where((_, i) => i % 4 == 0).Select(r => $"{r.UserId}\t{r.MovieId}\t{r.Value}\t{r.Timestamp}")));
-        string space = _dir.Write("space.json", "{\"epochs\": [2, 18], \"factors\": [2, 12]}");
-        string best = Path.Combine(_dir.Path, "best.json"), report = Path.Combine(_dir.Path, "tune.json");
+        Dir.Write("t.train", string.Join('\n', ratings.Where((_, i) => i % 4 != 0).Select(r => $"{r.UserId}\t{r.MovieId}\t{r.Value}\t{r.Timestamp}")));
+        Dir.Write("t.test", string.Join('\n', ratings.Where((_, i) => i % 4 == 0).Select(r => $"{r.UserId}\t{r.MovieId}\t{r.Value}\t{r.Timestamp}")));
+        string space = Dir.Write("space.json", "{\"epochs\": [2, 18], \"factors\": [2, 12]}");
+        string best = Path.Combine(Dir.Path, "best.json"), report = Path.Combine(Dir.Path, "tune.json");
 
         int code = CliApp.Run(["tune", folder, "--model", "svd-surprise", "--space", space, "--trials", "6", "--folds", "2", "--split", "t.train:t.test",
-            "--out-options", best, "--json", report], _console);
+            "--out-options", best, "--json", report], Terminal);
 
         Assert.Equal(0, code);
         using JsonDocument json = JsonDocument.Parse(File.ReadAllText(report));
         Assert.Equal(6, json.RootElement.GetProperty("trials").GetArrayLength());
         Assert.True(json.RootElement.GetProperty("test").GetProperty("rmse").GetDouble() > 0);
-        Assert.Contains("Chosen: trial", _out.ToString(), StringComparison.Ordinal);
+        Assert.Contains("Chosen: trial", Output.ToString(), StringComparison.Ordinal);
         int epochs = json.RootElement.GetProperty("best").GetProperty("options").GetProperty("epochs").GetInt32();
         Assert.Contains(epochs, (int[])[2, 6, 18]);
 
-        string evaluated = Path.Combine(_dir.Path, "eval.json");
-        Assert.Equal(0, CliApp.Run(["evaluate", folder, "--model", "svd-surprise", "--options", best, "--split", "t.train:t.test", "--no-ranking", "--json", evaluated], _console));
+        string evaluated = Path.Combine(Dir.Path, "eval.json");
+        Assert.Equal(0, CliApp.Run(["evaluate", folder, "--model", "svd-surprise", "--options", best, "--split", "t.train:t.test", "--no-ranking", "--json", evaluated], Terminal));
         using JsonDocument eval = JsonDocument.Parse(File.ReadAllText(evaluated));
         JsonElement result = eval.RootElement.GetProperty("results")[0];
         Assert.Equal(epochs, result.GetProperty("options").GetProperty("epochs").GetInt32());
@@ -274,13 +253,13 @@ public sealed class CliTests : IDisposable
     [Fact]
     public void User_errors_print_one_line_and_exit_1()
     {
-        Assert.Equal(1, CliApp.Run(["data", "info", Path.Combine(_dir.Path, "missing")], _console));
-        Assert.Contains("does not exist", _out.ToString(), StringComparison.Ordinal);
+        Assert.Equal(1, CliApp.Run(["data", "info", Path.Combine(Dir.Path, "missing")], Terminal));
+        Assert.Contains("does not exist", Output.ToString(), StringComparison.Ordinal);
 
-        string folder = Fixtures.WriteCsvDataset(_dir, Fixtures.SyntheticRatings(10, 20));
-        Assert.Equal(1, CliApp.Run(["evaluate", folder, "--model", "nope"], _console));
-        Assert.Contains("Unknown model 'nope'", _out.ToString(), StringComparison.Ordinal);
-        Assert.DoesNotContain("   at ", _out.ToString(), StringComparison.Ordinal);
+        string folder = Fixtures.WriteCsvDataset(Dir, Fixtures.SyntheticRatings(10, 20));
+        Assert.Equal(1, CliApp.Run(["evaluate", folder, "--model", "nope"], Terminal));
+        Assert.Contains("Unknown model 'nope'", Output.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", Output.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
