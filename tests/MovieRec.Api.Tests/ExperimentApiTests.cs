@@ -109,6 +109,7 @@ public sealed class ExperimentApiTests(MovieRecApiFactory factory) : IClassFixtu
         {
             name = "mix",
             type = "interleave",
+            minimumUsers = 30,
             variants = new object[] { new { name = "pop", model = "popular" }, new { name = "als", model = "implicit-als" } },
         };
         Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync("/admin/experiments", definition)).StatusCode);

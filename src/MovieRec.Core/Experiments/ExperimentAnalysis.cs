@@ -52,7 +52,14 @@ public sealed record ExperimentReport(
     string? Winner,
     string Decision,
     double? UsersNeeded,
-    IReadOnlyList<double>? ThompsonAllocation);
+    IReadOnlyList<double>? ThompsonAllocation)
+{
+    /// <summary>Users each variant (interleaving: the experiment) needs before a winner may be named (the definition's minimumUsers).</summary>
+    public int MinimumUsers { get; init; } = ExperimentDefinition.DefaultMinimumUsers;
+
+    /// <summary>Whether every variant has <see cref="MinimumUsers"/>; until then the mSPRT p-value is 1 and no winner is named.</summary>
+    public bool MinimumReached { get; init; }
+}
 
 /// <summary>Turns per-unit outcomes into the report: the statistics of <see cref="Proportions"/>, <see cref="ClusteredComparison"/>, <see cref="MixtureSprt"/> and <see cref="ExperimentTests"/>.</summary>
 public static class ExperimentAnalysis
@@ -62,7 +69,9 @@ public static class ExperimentAnalysis
     /// first, deciding on the user-level z-test (a unit's impressions are not independent), Bonferroni-corrected
     /// when there are several treatments; a winner is named only when significant and the split passes the
     /// sample-ratio check. Interleave: the preference share with its exact binomial test.
-    /// The mSPRT p-value is 1/Λ at the current totals: valid whenever it is read, however often.
+    /// The mSPRT p-value is 1/Λ at the current totals: valid whenever it is read, however often (by Ville's inequality
+    /// the chance that 1/Λ ever falls below alpha under the null is at most alpha). Neither test may stop the
+    /// experiment before every variant has the definition's <see cref="ExperimentDefinition.MinimumUsers"/>.
     /// </summary>
     public static ExperimentReport Analyze(ExperimentDefinition definition, IReadOnlyList<UnitOutcome> outcomes, DateTimeOffset now,
         double alpha = 0.05, double power = 0.8, IReadOnlyList<double>? thompsonAllocation = null)
@@ -108,6 +117,8 @@ public static class ExperimentAnalysis
                 impressions[v] > 0 ? (double)conversions[v] / impressions[v] : 0);
         }
 
+        long fewest = k > 0 ? totals.Min(t => t.Units) : 0;
+        bool minimumReached = fewest >= definition.MinimumUsers;
         var comparisons = new List<ComparisonReport>(k - 1);
         double corrected = alpha / Math.Max(1, k - 1);
         string? winner = null;
@@ -118,12 +129,15 @@ public static class ExperimentAnalysis
         {
             RateComparison z = Proportions.TwoProportionZTest(clicks[0], impressions[0], clicks[v], impressions[v], 1 - alpha);
             RateComparison user = ClusteredComparison.Compare(totals[0], totals[v], 1 - alpha);
-            double sequential = MixtureSprt.PValue(user.Difference, totals[0].RateVariance + totals[v].RateVariance, MixtureSprt.DefaultRateMixingStdDev);
+            // The sequential test may stop the experiment only once every arm has its minimum sample.
+            double sequential = minimumReached
+                ? MixtureSprt.PValue(user.Difference, totals[0].RateVariance + totals[v].RateVariance, MixtureSprt.DefaultRateMixingStdDev)
+                : 1;
             double perArm = SampleSize.PerArm(totals[0], totals[v], corrected, power);
             double? needed = double.IsFinite(perArm) ? Math.Ceiling(perArm) * 2 : null;
             comparisons.Add(new ComparisonReport(definition.Variants[0].Name, definition.Variants[v].Name, user.Difference, user.DifferenceLow, user.DifferenceHigh,
                 user.Lift, user.LiftLow, user.LiftHigh, z.PValue, user.PValue, sequential, needed));
-            bool significant = user.PValue < corrected;
+            bool significant = minimumReached && user.PValue < corrected;
             if (significant && user.Difference > 0 && user.PValue < bestP)
             {
                 bestP = user.PValue;
@@ -162,7 +176,11 @@ public static class ExperimentAnalysis
             : warning is not null ? "no decision: sample ratio mismatch"
             : AbTestSimulator.NoDecision;
         return new ExperimentReport(definition.Name, definition.Type, definition.Allocation, definition.IsActive(now), users, alpha, variants, comparisons, srm, warning,
-            null, winner, decision, winner is null ? maxNeeded : null, thompsonAllocation);
+            null, winner, decision, winner is null ? maxNeeded : null, thompsonAllocation)
+        {
+            MinimumUsers = definition.MinimumUsers,
+            MinimumReached = minimumReached,
+        };
     }
 
     private static ExperimentReport Interleave(ExperimentDefinition definition, IReadOnlyList<UnitOutcome> outcomes, DateTimeOffset now, double alpha, double power)
@@ -201,13 +219,18 @@ public static class ExperimentAnalysis
             new(b.Name, b.Model, b.Weight, users, (long)half, clicksB, conversions, ctrB.Rate, ctrB.Low, ctrB.High, impressions > 0 ? conversions / (double)impressions : 0),
         ];
         long decided = winsA + winsB;
-        double sequential = decided > 0 ? MixtureSprt.PValue(preference.ShareB - 0.5, 0.25 / decided, MixtureSprt.DefaultShareMixingStdDev) : 1;
-        string? winner = preference.PValue < alpha ? (preference.ShareB > 0.5 ? b.Name : a.Name) : null;
+        bool minimumReached = users >= definition.MinimumUsers;
+        double sequential = minimumReached && decided > 0 ? MixtureSprt.PValue(preference.ShareB - 0.5, 0.25 / decided, MixtureSprt.DefaultShareMixingStdDev) : 1;
+        string? winner = minimumReached && preference.PValue < alpha ? (preference.ShareB > 0.5 ? b.Name : a.Name) : null;
         double needDecided = SampleSize.DecidedUnitsForShare(preference.ShareB, alpha, power);
         double? needed = winner is null && decided > 0 && double.IsFinite(needDecided) ? Math.Ceiling(needDecided * users / decided) : null;
         var comparison = new ComparisonReport(a.Name, b.Name, preference.ShareB - 0.5, preference.Low - 0.5, preference.High - 0.5, null, null, null,
             preference.PValue, preference.PValue, sequential, needed);
         return new ExperimentReport(definition.Name, definition.Type, definition.Allocation, definition.IsActive(now), users, alpha, variants, [comparison], null, null,
-            preference, winner, winner is null ? AbTestSimulator.NoDecision : $"{winner} wins", needed, null);
+            preference, winner, winner is null ? AbTestSimulator.NoDecision : $"{winner} wins", needed, null)
+        {
+            MinimumUsers = definition.MinimumUsers,
+            MinimumReached = minimumReached,
+        };
     }
 }

@@ -45,6 +45,16 @@ public sealed partial record ExperimentDefinition
 
     public string Allocation { get; init; } = FixedAllocation;
 
+    /// <summary>
+    /// Users each variant (for interleaving, the experiment) needs before the report may stop it: below it the
+    /// mSPRT p-value stays 1 and no winner is named, whatever the early numbers say. The plug-in variance of a
+    /// few users is too noisy for the normal approximation both tests rest on.
+    /// </summary>
+    public int MinimumUsers { get; init; } = DefaultMinimumUsers;
+
+    /// <summary>The default of <see cref="MinimumUsers"/>.</summary>
+    public const int DefaultMinimumUsers = 100;
+
     public string EffectiveSalt => string.IsNullOrEmpty(Salt) ? Name : Salt;
 
     public bool IsInterleave => string.Equals(Type, InterleaveType, StringComparison.Ordinal);
@@ -126,6 +136,11 @@ public sealed partial record ExperimentDefinition
         if (Start is DateTimeOffset start && End is DateTimeOffset end && end <= start)
         {
             errors.Add(("end", "'end' must come after 'start'."));
+        }
+
+        if (MinimumUsers is < 1 or > 1_000_000)
+        {
+            errors.Add(("minimumUsers", $"'minimumUsers' must be between 1 and 1000000; it was {MinimumUsers}."));
         }
 
         if (Salt is { Length: > 200 })

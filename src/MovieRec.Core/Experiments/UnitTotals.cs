@@ -1,3 +1,5 @@
+using MathNet.Numerics.Distributions;
+
 namespace MovieRec.Core.Experiments;
 
 /// <summary>
@@ -66,9 +68,12 @@ public static class ClusteredComparison
 {
     /// <summary>
     /// B against A for a ratio metric with delta-method variances (see <see cref="UnitTotals.RateVariance"/>):
-    /// a Wald z-test of the difference, its interval, and the lift with a log-scale interval. This is the test to
-    /// decide on when users see several items: it treats the user, the unit that was randomized, as the
-    /// independent observation. Rate intervals are Wald intervals on the same variance, clipped to [0, 1].
+    /// Welch's t-test of the difference (Student t with Welch-Satterthwaite degrees of freedom, because both
+    /// variances are estimated from the units; with equal trials per unit it is scipy
+    /// <c>ttest_ind(equal_var=False)</c> on the per-unit rates), its interval, and the lift with a log-scale
+    /// interval. This is the test to decide on when users see several items: it treats the user, the unit that was
+    /// randomized, as the independent observation. Rate intervals are Wald intervals on the same variance,
+    /// clipped to [0, 1]. With many units it is the z-test.
     /// </summary>
     public static RateComparison Compare(UnitTotals a, UnitTotals b, double confidence = 0.95)
     {
@@ -78,11 +83,13 @@ public static class ClusteredComparison
         RateEstimate ea = Estimate(a, va, zc), eb = Estimate(b, vb, zc);
         double diff = eb.Rate - ea.Rate;
         double se = Math.Sqrt(va + vb);
+        double df = WelchDegreesOfFreedom(va, a.Units, vb, b.Units);
+        double tc = double.IsFinite(df) ? StudentT.InvCDF(0, 1, df, 1 - ((1 - confidence) / 2)) : zc;
         double z = 0, p = 1;
         if (double.IsFinite(se) && se > 0)
         {
             z = diff / se;
-            p = Proportions.TwoSidedP(z);
+            p = double.IsFinite(df) ? 2 * StudentT.CDF(0, 1, df, -Math.Abs(z)) : Proportions.TwoSidedP(z);
         }
 
         double? lift = null, liftLow = null, liftHigh = null;
@@ -95,15 +102,31 @@ public static class ClusteredComparison
                 if (double.IsFinite(seLog))
                 {
                     double logRatio = Math.Log(eb.Rate / ea.Rate);
-                    liftLow = Math.Exp(logRatio - (zc * seLog)) - 1;
-                    liftHigh = Math.Exp(logRatio + (zc * seLog)) - 1;
+                    liftLow = Math.Exp(logRatio - (tc * seLog)) - 1;
+                    liftHigh = Math.Exp(logRatio + (tc * seLog)) - 1;
                 }
             }
         }
 
-        double lowDiff = double.IsFinite(se) ? diff - (zc * se) : -1;
-        double highDiff = double.IsFinite(se) ? diff + (zc * se) : 1;
+        double lowDiff = double.IsFinite(se) ? diff - (tc * se) : -1;
+        double highDiff = double.IsFinite(se) ? diff + (tc * se) : 1;
         return new RateComparison(ea, eb, diff, lowDiff, highDiff, lift, liftLow, liftHigh, z, p);
+    }
+
+    /// <summary>
+    /// Welch-Satterthwaite degrees of freedom of a difference of two means with variances <paramref name="va"/>
+    /// and <paramref name="vb"/> (already divided by their unit counts); infinity (the normal limit) where it is
+    /// not defined, and at least 1.
+    /// </summary>
+    public static double WelchDegreesOfFreedom(double va, long na, double vb, long nb)
+    {
+        if (na < 2 || nb < 2 || !double.IsFinite(va) || !double.IsFinite(vb) || va + vb <= 0)
+        {
+            return double.PositiveInfinity;
+        }
+
+        double denominator = (va * va / (na - 1)) + (vb * vb / (nb - 1));
+        return denominator > 0 ? Math.Max(1, (va + vb) * (va + vb) / denominator) : double.PositiveInfinity;
     }
 
     private static RateEstimate Estimate(UnitTotals t, double variance, double zc)

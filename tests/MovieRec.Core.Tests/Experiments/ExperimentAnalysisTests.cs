@@ -101,6 +101,28 @@ public sealed class ExperimentAnalysisTests
     }
 
     [Fact]
+    public void Neither_test_stops_the_experiment_before_every_variant_has_its_minimum_sample()
+    {
+        // 30 users per arm with CTR 0.1 against 0.2: significant at once, but below the default 100 users per variant.
+        ExperimentReport early = ExperimentAnalysis.Analyze(Ab("control", "treatment"), Outcomes(30, 30), Now);
+        ExperimentReport allowed = ExperimentAnalysis.Analyze(Ab("control", "treatment") with { MinimumUsers = 30 }, Outcomes(30, 30), Now);
+        ExperimentReport unbalanced = ExperimentAnalysis.Analyze(Ab("control", "treatment") with { MinimumUsers = 31 }, Outcomes(30, 500), Now);
+
+        Assert.Equal(ExperimentDefinition.DefaultMinimumUsers, early.MinimumUsers);
+        Assert.False(early.MinimumReached);
+        Assert.True(early.Comparisons[0].UserLevelPValue < 0.001);
+        Assert.Equal(1.0, early.Comparisons[0].SequentialPValue);
+        Assert.Null(early.Winner);
+        Assert.Equal(AbTestSimulator.NoDecision, early.Decision);
+        Assert.True(allowed.MinimumReached);
+        Assert.Equal("treatment", allowed.Winner);
+        Assert.True(allowed.Comparisons[0].SequentialPValue < 1);
+        Assert.False(unbalanced.MinimumReached);
+        Assert.Null(unbalanced.Winner);
+        Assert.Contains(new ExperimentDefinition { Name = "x", Variants = Ab("a", "b").Variants, MinimumUsers = 0 }.Validate(_ => true), e => e.Field == "minimumUsers");
+    }
+
+    [Fact]
     public void Interleaving_reports_the_preference_share_and_its_binomial_test()
     {
         var definition = new ExperimentDefinition

@@ -79,6 +79,33 @@ public sealed class ExperimentStatisticsTests
     }
 
     [Fact]
+    public void Clustered_comparison_is_welchs_t_test_on_per_unit_rates()
+    {
+        // Equal trials per unit: the delta-method ratio test is Welch's t-test on clicks per user (scipy
+        // ttest_ind(b, a, equal_var=False) -> t 2.1765338119378614, df 18.804589487612617, p 0.042471565970721215;
+        // the normal approximation would say 0.0295).
+        double[] clicksA = [0, 1, 3, 0, 2, 5, 1, 0, 0, 4];
+        double[] clicksB = [2, 0, 6, 3, 5, 1, 4, 7, 3, 2, 6];
+        var a = default(UnitTotals);
+        var b = default(UnitTotals);
+        foreach (double c in clicksA)
+        {
+            a = a.Add(c, 10);
+        }
+
+        foreach (double c in clicksB)
+        {
+            b = b.Add(c, 10);
+        }
+
+        RateComparison welch = ClusteredComparison.Compare(a, b);
+
+        Assert.Equal(2.1765338119378614, welch.Z, 9);
+        Assert.Equal(18.804589487612617, ClusteredComparison.WelchDegreesOfFreedom(a.RateVariance, a.Units, b.RateVariance, b.Units), 9);
+        Assert.Equal(0.042471565970721215, welch.PValue, 6);
+    }
+
+    [Fact]
     public void Clustered_comparison_is_less_confident_than_the_impression_level_test_when_clicks_cluster()
     {
         // Ten impressions per user, and a user either clicks many or none: the same click totals as independent
