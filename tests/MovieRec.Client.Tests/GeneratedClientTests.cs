@@ -58,6 +58,17 @@ public sealed class GeneratedClientTests(MovieRecApiFactory factory) : IClassFix
     }
 
     [Fact]
+    public async Task Recommend_for_a_batch_with_only_the_user_ids()
+    {
+        BatchRecommendationResponse batch = await _client.RecommendBatchAsync(new BatchRecommendationRequest { UserIds = [5, 1, 5] });
+        RecommendationResponse single = await _client.RecommendForUserAsync(5);
+
+        Assert.Equal([5, 1, 5], batch.Results.Select(r => r.UserId));
+        Assert.Equal(single.Items.Select(i => i.MovieId), batch.Results.First().Items.Select(i => i.MovieId));
+        Assert.All(batch.Results, r => Assert.Equal(10, r.Items.Count));
+    }
+
+    [Fact]
     public async Task Recommend_for_a_visitor_with_only_ratings_and_with_nothing()
     {
         RecommendationResponse folded = await _client.RecommendForVisitorAsync(new VisitorRecommendationRequest

@@ -35,6 +35,7 @@ public static class RecommendationApi
         api.MapPost("/", RecommendForVisitor).WithName("RecommendForVisitor")
             .WithSummary("Top-n movies for a visitor from the ratings they give: fold-in for models that can place a new user, popularity otherwise")
             .ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapBatchRecommendation();
         return app;
     }
 
@@ -92,14 +93,7 @@ public static class RecommendationApi
         bool explainable = explain && recommender is IExplainable;
         LiveRecommendation page = bundle.Recommend(recommender, userId, live, offset, n, excludeRated, genre, fromHistory: explainable);
         UserHistory? history = explainable ? page.History ?? bundle.History(recommender, userId, live) : null;
-        string method = known ? page.Method : "non-personal";
-        var response = new RecommendationResponse(userId, recommender.Name, recommender.Name, method,
-            known ? null : $"user {userId} is not in the training data and has no live ratings; the model's non-personal ranking answered",
-            bundle.Id, Rank(bundle, page.Items, offset, recommender, history))
-        {
-            Offset = offset,
-            LiveVersion = live?.Version ?? 0,
-        };
+        RecommendationResponse response = UserResponse(bundle, recommender, userId, known, live, offset, page, history);
         return TypedResults.Ok(enrollment is null ? response
             : await RecordAsync(experiments, enrollment, unit, userId, response, null, cancellationToken).ConfigureAwait(false));
     }
@@ -263,6 +257,17 @@ public static class RecommendationApi
         return response with { Experiment = enrollment.Experiment.Name, Variant = enrollment.VariantName, RecommendationId = recommendationId };
     }
 
+    /// <summary>The answer for a user's page (GET /recommend/user and each entry of POST /recommend/batch).</summary>
+    internal static RecommendationResponse UserResponse(ServedBundle bundle, IRecommenderModel recommender, int userId, bool known, UserLiveRatings? live,
+        int offset, LiveRecommendation page, UserHistory? history = null) =>
+        new(userId, recommender.Name, recommender.Name, known ? page.Method : "non-personal",
+            known ? null : $"user {userId} is not in the training data and has no live ratings; the model's non-personal ranking answered",
+            bundle.Id, Rank(bundle, page.Items, offset, recommender, history))
+        {
+            Offset = offset,
+            LiveVersion = live?.Version ?? 0,
+        };
+
     private static ValidationProblem NotEnrolled(string experiment) => ApiProblems.Invalid("experiment",
         $"'experiment' names '{experiment}', which is not a running experiment (unknown, outside its active window, or its models are not in the served bundle); GET /experiments lists them.");
 
@@ -287,7 +292,7 @@ public static class RecommendationApi
         return ApiProblems.TryGetModel(bundle, name, out model, out problem);
     }
 
-    private static ValidationProblem? CheckOffset(int offset) =>
+    internal static ValidationProblem? CheckOffset(int offset) =>
         offset is < 0 or > MaxOffset ? ApiProblems.Invalid("offset", $"'offset' must be between 0 and {MaxOffset}; it was {offset}.") : null;
 
     /// <summary>Ranked movies with their catalogue entries and, given a history of an explainable model, why each is there.</summary>
