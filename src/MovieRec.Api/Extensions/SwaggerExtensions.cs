@@ -53,6 +53,7 @@ public static class SwaggerExtensions
         {
             [typeof(PredictRequest)] = """{"userId":1,"movieId":1,"model":"svd","allowFallback":false}""",
             [typeof(PredictBatchRequest)] = """{"pairs":[{"userId":1,"movieId":1},{"userId":2,"movieId":318}],"model":"svd","allowFallback":false}""",
+            [typeof(BatchRecommendationRequest)] = """{"userIds":[1,2,3],"n":10,"model":null,"offset":0,"excludeRated":true}""",
             [typeof(VisitorRecommendationRequest)] = """{"ratings":[{"movieId":1,"rating":5},{"movieId":2571,"rating":4.5}],"n":10,"model":"svd"}""",
             [typeof(VisitorRating)] = """{"movieId":1,"rating":5}""",
             [typeof(PredictPair)] = """{"userId":1,"movieId":1}""",
