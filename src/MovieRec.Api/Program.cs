@@ -17,5 +17,6 @@ app.MapModelApi();
 app.MapExperimentApi();
 app.MapPageApi();
 app.MapMovieRecHealth();
+app.MapMovieRecMetrics();
 
 await app.RunAsync().ConfigureAwait(false);

@@ -21,6 +21,8 @@ public sealed class ReadmeTests
         Assert.Equal(options.RecommendationCacheSize.ToString(CultureInfo.InvariantCulture), DefaultOf("MovieRec:RecommendationCacheSize"));
         Assert.Equal(limits.PermitsPerSecond.ToString(CultureInfo.InvariantCulture), DefaultOf("MovieRec:RateLimit:PermitsPerSecond"));
         Assert.Equal(limits.AdminPermitsPerMinute.ToString(CultureInfo.InvariantCulture), DefaultOf("MovieRec:RateLimit:AdminPermitsPerMinute"));
+        Assert.Equal(options.Metrics.Enabled ? "true" : "false", DefaultOf("MovieRec:Metrics:Enabled"));
+        Assert.Equal(options.Metrics.RequireAdminKey ? "true" : "false", DefaultOf("MovieRec:Metrics:RequireAdminKey"));
     }
 
     /// <summary>The second cell of the table row whose first cell is the key, without backticks.</summary>

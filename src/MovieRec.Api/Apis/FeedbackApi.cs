@@ -30,6 +30,24 @@ public static partial class FeedbackApi
     }
 
     public static async Task<Results<Ok<RatingWrittenResponse>, ValidationProblem, ProblemHttpResult>> Rate(
+        int userId, RatingRequest request, ModelHost host, LiveFeedback feedback, ServiceMetrics metrics, CancellationToken cancellationToken)
+    {
+        Results<Ok<RatingWrittenResponse>, ValidationProblem, ProblemHttpResult> result =
+            await StoreRatingAsync(userId, request, host, feedback, cancellationToken).ConfigureAwait(false);
+        CountRatings(metrics, result.Result, 1);
+        return result;
+    }
+
+    public static async Task<Results<Ok<BatchWrittenResponse>, ValidationProblem, ProblemHttpResult>> RateBatch(
+        BatchRatingsRequest request, ModelHost host, LiveFeedback feedback, ServiceMetrics metrics, CancellationToken cancellationToken)
+    {
+        Results<Ok<BatchWrittenResponse>, ValidationProblem, ProblemHttpResult> result =
+            await StoreBatchAsync(request, host, feedback, cancellationToken).ConfigureAwait(false);
+        CountRatings(metrics, result.Result, request.Ratings?.Count ?? 0);
+        return result;
+    }
+
+    private static async Task<Results<Ok<RatingWrittenResponse>, ValidationProblem, ProblemHttpResult>> StoreRatingAsync(
         int userId, RatingRequest request, ModelHost host, LiveFeedback feedback, CancellationToken cancellationToken)
     {
         if (host.Current is not ServedBundle bundle)
@@ -53,7 +71,7 @@ public static partial class FeedbackApi
         return TypedResults.Ok(new RatingWrittenResponse(userId, write.MovieId, write.Rating, write.Timestamp, stored.Sequence, newUser));
     }
 
-    public static async Task<Results<Ok<BatchWrittenResponse>, ValidationProblem, ProblemHttpResult>> RateBatch(
+    private static async Task<Results<Ok<BatchWrittenResponse>, ValidationProblem, ProblemHttpResult>> StoreBatchAsync(
         BatchRatingsRequest request, ModelHost host, LiveFeedback feedback, CancellationToken cancellationToken)
     {
         if (host.Current is not ServedBundle bundle)
@@ -101,7 +119,7 @@ public static partial class FeedbackApi
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteRating(
-        int userId, int movieId, ModelHost host, LiveFeedback feedback, CancellationToken cancellationToken)
+        int userId, int movieId, ModelHost host, LiveFeedback feedback, ServiceMetrics metrics, CancellationToken cancellationToken)
     {
         if (host.Current is not ServedBundle bundle)
         {
@@ -118,11 +136,12 @@ public static partial class FeedbackApi
         }
 
         await feedback.DeleteAsync(userId, movieId, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), cancellationToken).ConfigureAwait(false);
+        metrics.RatingDeleted();
         return TypedResults.NoContent();
     }
 
     public static async Task<Results<Ok<EventResponse>, ValidationProblem, ProblemHttpResult>> RecordEvent(
-        EventRequest request, ModelHost host, LiveFeedback feedback, CancellationToken cancellationToken)
+        EventRequest request, ModelHost host, LiveFeedback feedback, ServiceMetrics metrics, CancellationToken cancellationToken)
     {
         if (host.Current is not ServedBundle bundle)
         {
@@ -162,7 +181,22 @@ public static partial class FeedbackApi
 
         var e = new FeedbackEvent(request.UserId!.Value, movieId, type, request.RecommendationId, request.Timestamp ?? DateTimeOffset.UtcNow.ToUnixTimeSeconds());
         long id = await feedback.Store.AddEventAsync(e, cancellationToken).ConfigureAwait(false);
+        metrics.EventStored();
         return TypedResults.Ok(new EventResponse(id, e.UserId, e.MovieId, e.Type, e.RecommendationId, e.Timestamp));
+    }
+
+    /// <summary>Stored ratings count as accepted; a 4xx answer (validation, unknown movie) as rejected; 503 (no bundle yet) as neither.</summary>
+    private static void CountRatings(ServiceMetrics metrics, IResult result, int ratings)
+    {
+        int status = result is IStatusCodeHttpResult { StatusCode: int code } ? code : StatusCodes.Status200OK;
+        if (status is >= 200 and < 300)
+        {
+            metrics.RatingsAccepted(ratings);
+        }
+        else if (status is >= 400 and < 500)
+        {
+            metrics.RatingsRejected(ratings);
+        }
     }
 
     internal static bool HasDatasetRating(RatingMatrix ratings, int userId, int movieId)

@@ -3,6 +3,7 @@ using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Http.HttpResults;
 using MovieRec.Api.Contracts;
+using MovieRec.Api.Extensions;
 using MovieRec.Api.Hosting;
 using MovieRec.Core.Data;
 using MovieRec.Core.Models;
@@ -69,7 +70,8 @@ public static class MovieApi
     public static Results<Ok<SimilarMoviesResponse>, ValidationProblem, ProblemHttpResult> SimilarMovies(
         [Description("MovieLens movie id.")] int id, ModelHost host,
         [Description("How many movies, 1 to 100."), Range(1, ApiProblems.MaxN)] int n = 10,
-        [Description("A model with a notion of similarity (see supportsSimilar in GET /models); absent means the default model, svd.")] string? model = null)
+        [Description("A model with a notion of similarity (see supportsSimilar in GET /models); absent means the default model, svd.")] string? model = null,
+        HttpContext? context = null)
     {
         if (host.Current is not ServedBundle bundle)
         {
@@ -97,6 +99,7 @@ public static class MovieApi
             return ApiProblems.UnknownMovie(id);
         }
 
+        context.SetAnsweringModel(recommender.Name);
         return TypedResults.Ok(new SimilarMoviesResponse(id, recommender.Name, bundle.Id, RecommendationApi.Rank(bundle, similar.Similar(id, n))));
     }
 

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using MovieRec.Api.Contracts;
+using MovieRec.Api.Extensions;
 using MovieRec.Api.Hosting;
 using MovieRec.Core.Models;
 
@@ -20,7 +21,7 @@ public static class PredictionApi
         return app;
     }
 
-    public static Results<Ok<PredictionResponse>, ValidationProblem, ProblemHttpResult> Predict(PredictRequest request, ModelHost host)
+    public static Results<Ok<PredictionResponse>, ValidationProblem, ProblemHttpResult> Predict(PredictRequest request, ModelHost host, HttpContext? context = null)
     {
         if (host.Current is not ServedBundle bundle)
         {
@@ -37,10 +38,11 @@ public static class PredictionApi
             return notFound;
         }
 
+        context.SetAnsweringModel(model.Name);
         return TypedResults.Ok(ToResponse(model.Predict(request.UserId, request.MovieId), model.Name));
     }
 
-    public static Results<Ok<PredictBatchResponse>, ValidationProblem, ProblemHttpResult> PredictBatch(PredictBatchRequest request, ModelHost host)
+    public static Results<Ok<PredictBatchResponse>, ValidationProblem, ProblemHttpResult> PredictBatch(PredictBatchRequest request, ModelHost host, HttpContext? context = null)
     {
         if (host.Current is not ServedBundle bundle)
         {
@@ -78,6 +80,7 @@ public static class PredictionApi
             predictions[p] = ToResponse(model.Predict(pair.UserId, pair.MovieId), model.Name);
         }
 
+        context.SetAnsweringModel(model.Name);
         return TypedResults.Ok(new PredictBatchResponse(model.Name, bundle.Id, predictions));
     }
 

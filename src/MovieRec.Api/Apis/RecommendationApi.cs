@@ -3,6 +3,7 @@ using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using MovieRec.Api.Contracts;
+using MovieRec.Api.Extensions;
 using MovieRec.Api.Hosting;
 using MovieRec.Core.Data;
 using MovieRec.Core.Experiments;
@@ -50,7 +51,7 @@ public static class RecommendationApi
         [Description("Answer an unknown user with the model's non-personal ranking instead of 404.")] bool allowFallback = false,
         [Description("Name, for each movie, the user's rated movies that led to it (models that can explain).")] bool explain = false,
         [Description("A running experiment (see GET /experiments) whose variant for this user answers instead of model.")] string? experiment = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, HttpContext? context = null)
     {
         if (host.Current is not ServedBundle bundle)
         {
@@ -81,8 +82,10 @@ public static class RecommendationApi
 
         if (enrollment is { IsInterleave: true })
         {
-            return TypedResults.Ok(await InterleaveAsync(bundle, experiments, enrollment, unit, userId, known, n,
-                (m, count) => bundle.Recommend(m, userId, live, 0, count, excludeRated, genre).Items, cancellationToken).ConfigureAwait(false));
+            RecommendationResponse interleaved = await InterleaveAsync(bundle, experiments, enrollment, unit, userId, known, n,
+                (m, count) => bundle.Recommend(m, userId, live, 0, count, excludeRated, genre).Items, cancellationToken).ConfigureAwait(false);
+            context.SetAnsweringModel(interleaved.AnsweredBy);
+            return TypedResults.Ok(interleaved);
         }
 
         if (!TryGetModel(bundle, enrollment?.VariantModel ?? model, options.Value, out IRecommenderModel recommender, out ValidationProblem? unknownModel))
@@ -90,6 +93,7 @@ public static class RecommendationApi
             return unknownModel!;
         }
 
+        context.SetAnsweringModel(recommender.Name);
         bool explainable = explain && recommender is IExplainable;
         LiveRecommendation page = bundle.Recommend(recommender, userId, live, offset, n, excludeRated, genre, fromHistory: explainable);
         UserHistory? history = explainable ? page.History ?? bundle.History(recommender, userId, live) : null;
@@ -100,7 +104,7 @@ public static class RecommendationApi
 
     public static async Task<Results<Ok<RecommendationResponse>, ValidationProblem, ProblemHttpResult>> RecommendForVisitor(
         VisitorRecommendationRequest request, ModelHost host, ExperimentService experiments, IOptions<MovieRecOptions> options,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, HttpContext? context = null)
     {
         if (host.Current is not ServedBundle bundle)
         {
@@ -162,8 +166,10 @@ public static class RecommendationApi
 
         if (enrollment is { IsInterleave: true })
         {
-            return TypedResults.Ok(await InterleaveAsync(bundle, experiments, enrollment, unit!, null, true, request.N,
-                (m, count) => VisitorList(bundle, m, given, count, 0, request.Genre).Items, cancellationToken).ConfigureAwait(false));
+            RecommendationResponse interleaved = await InterleaveAsync(bundle, experiments, enrollment, unit!, null, true, request.N,
+                (m, count) => VisitorList(bundle, m, given, count, 0, request.Genre).Items, cancellationToken).ConfigureAwait(false);
+            context.SetAnsweringModel(interleaved.AnsweredBy);
+            return TypedResults.Ok(interleaved);
         }
 
         if (!TryGetModel(bundle, enrollment?.VariantModel ?? request.Model, options.Value, out IRecommenderModel model, out ValidationProblem? unknownModel))
@@ -173,6 +179,7 @@ public static class RecommendationApi
 
         (IReadOnlyList<ScoredMovie> items, IRecommenderModel answering, string method, string? reason, UserHistory? history) =
             VisitorList(bundle, model, given, request.N, request.Offset, request.Genre);
+        context.SetAnsweringModel(answering.Name);
         var response = new RecommendationResponse(null, model.Name, answering.Name, method, reason, bundle.Id,
             Rank(bundle, items, request.Offset, history is null ? null : model, request.Explain ? history : null)) { Offset = request.Offset };
         return TypedResults.Ok(enrollment is null ? response

@@ -65,6 +65,9 @@ public sealed class ApiKeyRing
 
     public bool ReadsNeedKey { get; }
 
+    /// <summary>Some key has the admin role (<c>MovieRec:AdminApiKey</c> or a named key).</summary>
+    public bool HasAdminKey => _keys.Any(k => k.Roles.Contains(ApiRoles.Admin));
+
     /// <summary>The roles of a presented key, or null when it matches none.</summary>
     public IReadOnlySet<string>? RolesOf(string? presented)
     {
@@ -106,7 +109,9 @@ internal sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeyRing ring, IP
         if (role is null)
         {
             PathString path = context.Request.Path;
-            bool api = !path.StartsWithSegments("/health") && !path.StartsWithSegments("/swagger") && !path.StartsWithSegments("/admin/reload");
+            // /metrics is for the scraper: open unless MovieRec:Metrics:RequireAdminKey puts the admin role on it.
+            bool api = !path.StartsWithSegments("/health") && !path.StartsWithSegments("/swagger") && !path.StartsWithSegments("/admin/reload")
+                && !path.StartsWithSegments(MetricsExtensions.Path);
             role = api && ring.ReadsNeedKey ? ApiRoles.Read : null;
         }
 

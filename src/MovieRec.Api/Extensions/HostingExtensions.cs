@@ -78,6 +78,7 @@ public static class HostingExtensions
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = Math.Max(maxBody, maxBatch));
 
         builder.AddMovieRecTraffic();
+        builder.AddMovieRecMetrics();
         builder.Services.AddEndpointsApiExplorer();
         builder.Services.AddMovieRecSwagger();
         return builder;
@@ -96,6 +97,7 @@ public static class HostingExtensions
             o.GetLevel = RequestLogLevel;
             o.Logger = requestLogger;
         });
+        app.UseMovieRecMetrics();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseMovieRecTraffic();
@@ -110,9 +112,10 @@ public static class HostingExtensions
         return app;
     }
 
-    /// <summary>Level of the request line: health probes Debug, 5xx Error, everything else (client errors included) Information.</summary>
+    /// <summary>Level of the request line: health probes and metrics scrapes Debug, 5xx Error, everything else (client errors included) Information.</summary>
     internal static Serilog.Events.LogEventLevel RequestLogLevel(HttpContext context, double elapsedMs, Exception? error) =>
         context.Request.Path.StartsWithSegments("/health") ? Serilog.Events.LogEventLevel.Debug
+        : context.Request.Path.StartsWithSegments(MetricsExtensions.Path) && error is null && context.Response.StatusCode < 500 ? Serilog.Events.LogEventLevel.Debug
         : error is not null || context.Response.StatusCode >= 500 ? Serilog.Events.LogEventLevel.Error
         : Serilog.Events.LogEventLevel.Information;
 

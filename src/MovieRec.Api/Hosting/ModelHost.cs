@@ -19,6 +19,9 @@ public sealed partial class ModelHost(IOptions<MovieRecOptions> options, ILogger
     /// <summary>The bundle being served, or null before the first load.</summary>
     public ServedBundle? Current => Volatile.Read(ref _current);
 
+    /// <summary>Recommendation cache hits and misses over every bundle served (read by <c>/metrics</c>).</summary>
+    public RecommendationCacheCounters CacheCounters { get; } = new();
+
     public string ModelsPath => Path.GetFullPath(options.Value.ModelsPath);
 
     /// <summary>Whether the models folder has a published bundle (a <c>current</c> pointer, or a bundle folder to fall back to).</summary>
@@ -45,7 +48,7 @@ public sealed partial class ModelHost(IOptions<MovieRecOptions> options, ILogger
             ServedBundle served;
             try
             {
-                served = new ServedBundle(load(ModelsPath), options.Value.RecommendationCacheSize);
+                served = new ServedBundle(load(ModelsPath), options.Value.RecommendationCacheSize, CacheCounters);
             }
             catch (Exception e) when (e is not OperationCanceledException and not InvalidDataException and not IOException and not UnauthorizedAccessException)
             {

@@ -59,6 +59,10 @@ public sealed class MovieRecOptions
     [ValidateObjectMembers]
     public RetrainOptions Retrain { get; set; } = new();
 
+    /// <summary>The Prometheus endpoint <c>/metrics</c> (<c>MovieRec:Metrics</c>).</summary>
+    [ValidateObjectMembers]
+    public MetricsOptions Metrics { get; set; } = new();
+
     /// <summary>Body limit of <c>POST /ratings/batch</c> (10,000 rows need about 700 KB).</summary>
     [Range(1024, 256 * 1024 * 1024)]
     public long MaxBatchBodyBytes { get; set; } = 4 * 1024 * 1024;

@@ -13,7 +13,7 @@ namespace MovieRec.Api.Hosting;
 /// served bundle's watermark, by <c>MovieRec:Retrain:Interval</c>, or by <c>POST /admin/retrain</c>. One retrain at a time;
 /// a failed one keeps the served bundle and records why.
 /// </summary>
-public sealed partial class Retrainer(ModelHost host, LiveFeedback feedback, IOptions<MovieRecOptions> options, ILogger<Retrainer> logger)
+public sealed partial class Retrainer(ModelHost host, LiveFeedback feedback, IOptions<MovieRecOptions> options, ServiceMetrics metrics, ILogger<Retrainer> logger)
     : BackgroundService
 {
     private static readonly TaskScheduler OneCore = new ConcurrentExclusiveSchedulerPair(TaskScheduler.Default, 1).ConcurrentScheduler;
@@ -36,6 +36,7 @@ public sealed partial class Retrainer(ModelHost host, LiveFeedback feedback, IOp
         }
 
         _status = _status with { Running = true, Reason = reason, StartedAt = DateTimeOffset.UtcNow };
+        metrics.RetrainStarted();
         return Task.Run(() => RunAsync(reason), CancellationToken.None);
     }
 
@@ -117,6 +118,7 @@ public sealed partial class Retrainer(ModelHost host, LiveFeedback feedback, IOp
                 Seconds = clock.Elapsed.TotalSeconds,
                 PreviousBundleId = previous,
             };
+            metrics.RetrainFinished(true, clock.Elapsed.TotalSeconds);
         }
 #pragma warning disable CA1031 // A failed retrain must not stop the service: the served bundle stays and the status says why.
         catch (Exception e)
@@ -129,6 +131,7 @@ public sealed partial class Retrainer(ModelHost host, LiveFeedback feedback, IOp
                 Seconds = clock.Elapsed.TotalSeconds,
                 PreviousBundleId = previous,
             };
+            metrics.RetrainFinished(false, clock.Elapsed.TotalSeconds);
         }
         finally
         {

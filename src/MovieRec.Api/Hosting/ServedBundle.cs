@@ -18,12 +18,15 @@ public sealed class ServedBundle
 {
     private readonly ConcurrentDictionary<int, UserCache> _cache = new();
     private readonly int _cacheSize;
+    private readonly RecommendationCacheCounters _cacheCounters;
     private int _cached;
 
-    public ServedBundle(ModelBundle bundle, int cacheSize)
+    public ServedBundle(ModelBundle bundle, int cacheSize, RecommendationCacheCounters? cacheCounters = null)
     {
         Bundle = bundle;
         _cacheSize = cacheSize;
+        _cacheCounters = cacheCounters ?? new RecommendationCacheCounters();
+        LoadedAt = DateTimeOffset.UtcNow;
         MoviesById = bundle.Movies.ToFrozenDictionary();
         MoviesInOrder = [.. bundle.Movies.Values.OrderBy(m => m.MovieId)];
         var genres = new Dictionary<string, HashSet<int>>(StringComparer.OrdinalIgnoreCase);
@@ -57,6 +60,9 @@ public sealed class ServedBundle
     public ModelBundle Bundle { get; }
 
     public string Id => Bundle.Manifest.Id;
+
+    /// <summary>When this bundle started serving (was loaded).</summary>
+    public DateTimeOffset LoadedAt { get; }
 
     public RatingMatrix Ratings => Bundle.Ratings;
 
@@ -119,10 +125,15 @@ public sealed class ServedBundle
         // and caching them would crowd out real users.
         bool cacheable = _cacheSize > 0 && (live is not null || IsKnownUser(userId));
         var key = new RecommendationKey(model.Name, offset, n, excludeRated, genre?.ToUpperInvariant(), fromHistory);
-        if (cacheable && _cache.TryGetValue(userId, out UserCache? entry) && entry.Version == version
-            && entry.Lists.TryGetValue(key, out LiveRecommendation? cached))
+        if (cacheable)
         {
-            return cached;
+            if (_cache.TryGetValue(userId, out UserCache? entry) && entry.Version == version && entry.Lists.TryGetValue(key, out LiveRecommendation? cached))
+            {
+                _cacheCounters.Hit();
+                return cached;
+            }
+
+            _cacheCounters.Miss();
         }
 
         LiveRecommendation result = Compute(model, userId, live, offset, n, excludeRated, genre, fromHistory);
