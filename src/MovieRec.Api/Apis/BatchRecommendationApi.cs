@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using MovieRec.Api.Contracts;
 using MovieRec.Api.Hosting;
+using MovieRec.Core.Data;
 using MovieRec.Core.Models;
 
 namespace MovieRec.Api.Apis;
@@ -10,7 +11,7 @@ namespace MovieRec.Api.Apis;
 /// <summary>
 /// POST /recommend/batch: GET /recommend/user for up to <see cref="MaxUsers"/> users in one call, each entry identical to
 /// the single call's answer. Users answered from the model's own rows go through the model's batch kernel where it has
-/// one; users with live ratings, unknown users and models without a kernel are answered one by
+/// one (<see cref="FactorBatchRanker"/>: one blocked matrix-matrix product); users with live ratings, unknown users and models without a kernel are answered one by
 /// one by <see cref="ServedBundle.Recommend"/>, in parallel.
 /// </summary>
 public static class BatchRecommendationApi
@@ -74,13 +75,14 @@ public static class BatchRecommendationApi
         }
 
         var results = new RecommendationResponse[ids.Count];
-        var pending = new List<int>(ids.Count);
-        for (int p = 0; p < ids.Count; p++)
-        {
-            pending.Add(p);
-        }
+        List<int> pending = RankWithKernel(bundle, model, request, ids, live, known, results);
 
         // Whatever no kernel answered: one user at a time, as GET /recommend/user does, over range partitions.
+        if (pending.Count == 0)
+        {
+            return TypedResults.Ok(new BatchRecommendationResponse(results));
+        }
+
         Parallel.ForEach(Partitioner.Create(0, pending.Count), range =>
         {
             for (int q = range.Item1; q < range.Item2; q++)
@@ -92,6 +94,57 @@ public static class BatchRecommendationApi
         });
 
         return TypedResults.Ok(new BatchRecommendationResponse(results));
+    }
+
+    /// <summary>
+    /// Fills the entries the model's batch kernel answers (users of its training data without live ratings, whose single
+    /// call scores the model's own row) and returns the positions left for one-by-one scoring.
+    /// </summary>
+    private static List<int> RankWithKernel(ServedBundle bundle, IRecommenderModel model, BatchRecommendationRequest request, IReadOnlyList<int> ids,
+        UserLiveRatings?[] live, bool[] known, RecommendationResponse[] results)
+    {
+        var pending = new List<int>(ids.Count);
+        FactorBatchRanker? ranker = FactorBatchRanker.For(model);
+        RatingMatrix train = model.Train;
+        var positions = new List<int>(ids.Count);
+        var users = new List<int>(ids.Count);
+        for (int p = 0; p < ids.Count; p++)
+        {
+            int u = ranker is null || live[p] is not null ? -1 : train.Users.IndexOf(ids[p]);
+            if (u >= 0)
+            {
+                positions.Add(p);
+                users.Add(u);
+            }
+            else
+            {
+                pending.Add(p);
+            }
+        }
+
+        if (users.Count == 0)
+        {
+            return pending;
+        }
+
+        // The genre filter as ServedBundle applies it: on raw movie ids.
+        Func<int, bool>? inGenre = request.Genre is null ? null : bundle.MoviesByGenre[request.Genre].Contains;
+        Func<int, bool>? include = inGenre is null ? null : i => inGenre(train.Items.RawId(i));
+        (int[] Items, float[] Scores)[] ranked = ranker!.Rank(users, request.Offset + request.N, request.ExcludeRated, include);
+        for (int q = 0; q < positions.Count; q++)
+        {
+            (int[] top, float[] scores) = ranked[q];
+            var items = new ScoredMovie[Math.Max(0, top.Length - request.Offset)];
+            for (int r = 0; r < items.Length; r++)
+            {
+                items[r] = new ScoredMovie(train.Items.RawId(top[request.Offset + r]), scores[request.Offset + r]);
+            }
+
+            int p = positions[q];
+            results[p] = RecommendationApi.UserResponse(bundle, model, ids[p], known[p], live[p], request.Offset, new LiveRecommendation(items, "model", null));
+        }
+
+        return pending;
     }
 
     private static ProblemHttpResult UnknownUsers(List<int> unknown)

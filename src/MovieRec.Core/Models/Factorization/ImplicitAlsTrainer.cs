@@ -214,6 +214,12 @@ public sealed class ImplicitFactorizationModel : RecommenderModel, IFoldIn, IExp
 
     public bool WeightByRating { get; }
 
+    /// <summary>User u's factors x_u.</summary>
+    public ReadOnlySpan<float> UserFactors(int u) => _userFactors.AsSpan(u * Factors, Factors);
+
+    /// <summary>Item i's factors y_i.</summary>
+    public ReadOnlySpan<float> ItemFactors(int i) => _itemFactors.AsSpan(i * Factors, Factors);
+
     /// <summary>
     /// The closed-form user solve of implicit ALS with the item factors fixed: x = (YᵀY + λI + Σ (c_i − 1) y_i y_iᵀ)⁻¹ Σ c_i y_i
     /// over the history's movies, then x · y_j for every movie.

@@ -273,6 +273,9 @@ public sealed class HybridModel : RecommenderModel, IFoldIn, IExplainable
 
     public IReadOnlyList<string> BaseModels => [.. _bases.Select(b => b.Name)];
 
+    /// <summary>The model whose scores rank this model's top-N (<see cref="Score"/> is its Score).</summary>
+    public IRecommenderModel RankingModel => _ranking;
+
     /// <summary>Seconds each part of the fit took (empty for a loaded model).</summary>
     public IReadOnlyList<(string Part, double Seconds)> FitTimings { get; init; } = [];
 
