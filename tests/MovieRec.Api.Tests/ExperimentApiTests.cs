@@ -101,6 +101,81 @@ public sealed class ExperimentApiTests(MovieRecApiFactory factory) : IClassFixtu
     }
 
     [Fact]
+    public async Task A_variant_with_options_serves_its_model_trained_with_them_and_a_bad_option_is_a_400_naming_it()
+    {
+        await factory.WaitUntilReadyAsync();
+        HttpClient admin = Admin();
+        object Tuned(object options) => new
+        {
+            name = "tuned",
+            type = "ab",
+            salt = "tuned",
+            variants = new object[] { new { name = "control", model = "svd" }, new { name = "small", model = "svd", options } },
+        };
+
+        JsonElement unknown = await ApiAssert.ProblemAsync(await admin.PostAsJsonAsync("/admin/experiments", Tuned(new { nope = 3 })), HttpStatusCode.BadRequest);
+        Assert.Contains("variants[1].options.nope", ApiAssert.ErrorFields(unknown));
+        Assert.Contains("factors", unknown.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        JsonElement range = await ApiAssert.ProblemAsync(await admin.PostAsJsonAsync("/admin/experiments", Tuned(new { factors = -3, epochs = 5 })), HttpStatusCode.BadRequest);
+        Assert.Equal(["variants[1].options.factors"], ApiAssert.ErrorFields(range));
+        JsonElement shape = await ApiAssert.ProblemAsync(await admin.PostAsJsonAsync("/admin/experiments", Tuned(new { factors = new[] { 1 } })), HttpStatusCode.BadRequest);
+        Assert.DoesNotContain("   at ", shape.ToString(), StringComparison.Ordinal);
+
+        Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync("/admin/experiments", Tuned(new { factors = 2, epochs = 5, seed = 7 }))).StatusCode);
+        try
+        {
+            // Trained in the background on the served bundle's ratings; the report says where it stands.
+            JsonElement status = default;
+            for (int i = 0; i < 1200; i++)
+            {
+                JsonElement report = await ApiAssert.OkAsync<JsonElement>(await admin.GetAsync("/experiments/tuned"));
+                status = Assert.Single(report.GetProperty("variantModels").EnumerateArray());
+                if (status.GetProperty("state").GetString() != "training")
+                {
+                    break;
+                }
+
+                await Task.Delay(50);
+            }
+
+            Assert.Equal("ready", status.GetProperty("state").GetString());
+            Assert.Equal("small", status.GetProperty("variant").GetString());
+            Assert.Equal("2", status.GetProperty("options").GetProperty("factors").GetString());
+            JsonElement listed = (await ApiAssert.OkAsync<JsonElement>(await admin.GetAsync("/experiments"))).GetProperty("experiments")
+                .EnumerateArray().Single(e => e.GetProperty("name").GetString() == "tuned");
+            Assert.Equal("5", listed.GetProperty("variants")[1].GetProperty("options").GetProperty("epochs").GetString());
+
+            int small = 0, control = 0;
+            for (int user = 1; user <= 30; user++)
+            {
+                JsonElement list = await ApiAssert.OkAsync<JsonElement>(await admin.GetAsync($"/recommend/user?userId={user}&n=5"));
+                Assert.Equal("tuned", list.GetProperty("experiment").GetString());
+                Assert.Equal("svd", list.GetProperty("model").GetString());
+                // The bundle's svd (a client naming a model opts out of the experiment).
+                JsonElement bundleSvd = await ApiAssert.OkAsync<JsonElement>(await admin.GetAsync($"/recommend/user?userId={user}&n=5&model=svd"));
+                double[] scores = [.. list.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("score").GetDouble())];
+                double[] bundleScores = [.. bundleSvd.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("score").GetDouble())];
+                if (list.GetProperty("variant").GetString() == "small")
+                {
+                    small++;
+                    Assert.NotEqual(bundleScores, scores);
+                }
+                else
+                {
+                    control++;
+                    Assert.Equal(bundleScores, scores);
+                }
+            }
+
+            Assert.True(small >= 5 && control >= 5, $"{small} small, {control} control");
+        }
+        finally
+        {
+            await admin.DeleteAsync("/admin/experiments/tuned");
+        }
+    }
+
+    [Fact]
     public async Task Interleaving_records_each_positions_variant_and_credits_clicks_to_it()
     {
         await factory.WaitUntilReadyAsync();

@@ -32,17 +32,28 @@ public static class ExperimentApi
         DateTimeOffset now = time.GetUtcNow();
         return TypedResults.Ok(new ExperimentList([.. experiments.All().Select(e => new ExperimentSummary(
             e.Definition.Name, e.Definition.Type, e.Definition.Allocation, e.Definition.IsActive(now),
-            e.Source == ExperimentSource.Store ? "store" : "configuration", e.Definition.Variants))]));
+            e.Source == ExperimentSource.Store ? "store" : "configuration", e.Definition.Variants)
+        {
+            Start = e.Definition.Start,
+            End = e.Definition.End,
+        })]));
     }
 
-    public static async Task<Results<Ok<ExperimentReport>, ProblemHttpResult>> GetExperiment(string name, ExperimentService experiments, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<ExperimentReport>, ProblemHttpResult>> GetExperiment(string name, ExperimentService experiments, VariantModels variantModels,
+        CancellationToken cancellationToken)
     {
         ExperimentReport? report = await experiments.ReportAsync(name, cancellationToken).ConfigureAwait(false);
-        return report is null ? UnknownExperiment(name) : TypedResults.Ok(report);
+        if (report is null || experiments.Find(name) is not (ExperimentDefinition definition, _))
+        {
+            return UnknownExperiment(name);
+        }
+
+        IReadOnlyList<VariantModelStatus> trained = variantModels.Status(definition);
+        return TypedResults.Ok(trained.Count == 0 ? report : report with { VariantModels = trained });
     }
 
     public static async Task<Results<Created<ExperimentDefinition>, ValidationProblem, ProblemHttpResult>> CreateExperiment(
-        ExperimentDefinition definition, ExperimentService experiments, ModelHost host, ApiKeyRing keys, CancellationToken cancellationToken)
+        ExperimentDefinition definition, ExperimentService experiments, ModelHost host, VariantModels variantModels, ApiKeyRing keys, CancellationToken cancellationToken)
     {
         if (AdminDisabled(keys, "POST /admin/experiments") is ProblemHttpResult disabled)
         {
@@ -66,11 +77,13 @@ public static class ExperimentApi
                 detail: $"An experiment named '{definition.Name}' exists; PUT /admin/experiments/{definition.Name} replaces it.");
         }
 
+        variantModels.Prepare(definition);
         return TypedResults.Created($"/experiments/{definition.Name}", definition);
     }
 
     public static async Task<Results<Ok<ExperimentDefinition>, ValidationProblem, ProblemHttpResult>> ReplaceExperiment(
-        string name, ExperimentDefinition definition, ExperimentService experiments, ModelHost host, ApiKeyRing keys, CancellationToken cancellationToken)
+        string name, ExperimentDefinition definition, ExperimentService experiments, ModelHost host, VariantModels variantModels, ApiKeyRing keys,
+        CancellationToken cancellationToken)
     {
         if (AdminDisabled(keys, "PUT /admin/experiments") is ProblemHttpResult disabled)
         {
@@ -94,6 +107,7 @@ public static class ExperimentApi
         }
 
         await experiments.SaveAsync(definition, create: false, cancellationToken).ConfigureAwait(false);
+        variantModels.Prepare(definition);
         return TypedResults.Ok(definition);
     }
 

@@ -41,7 +41,7 @@ public static class RecommendationApi
     }
 
     public static async Task<Results<Ok<RecommendationResponse>, ValidationProblem, ProblemHttpResult>> RecommendForUser(
-        ModelHost host, LiveFeedback feedback, ExperimentService experiments, IOptions<MovieRecOptions> options,
+        ModelHost host, LiveFeedback feedback, ExperimentService experiments, VariantModels variantModels, IOptions<MovieRecOptions> options,
         [Description("MovieLens user id; must be in the training data or have live ratings unless allowFallback is set.")] int userId,
         [Description("How many movies, 1 to 100."), Range(1, ApiProblems.MaxN)] int n = 10,
         [Description("Where the page starts in the ranking, 0 to 10000."), Range(0, MaxOffset)] int offset = 0,
@@ -73,7 +73,7 @@ public static class RecommendationApi
         // Experiments decide the model only when the client names none; later pages stay outside them.
         string unit = $"user:{userId}";
         Enrollment? enrollment = model is null && offset == 0
-            ? await experiments.EnrollAsync(unit, experiment, bundle.Bundle.Models.ContainsKey, cancellationToken).ConfigureAwait(false)
+            ? await experiments.EnrollAsync(unit, experiment, v => variantModels.TryResolve(bundle, v, out _, out _), cancellationToken).ConfigureAwait(false)
             : null;
         if (experiment is not null && enrollment is null)
         {
@@ -82,28 +82,38 @@ public static class RecommendationApi
 
         if (enrollment is { IsInterleave: true })
         {
-            RecommendationResponse interleaved = await InterleaveAsync(bundle, experiments, enrollment, unit, userId, known, n,
-                (m, count) => bundle.Recommend(m, userId, live, 0, count, excludeRated, genre).Items, cancellationToken).ConfigureAwait(false);
+            RecommendationResponse interleaved = await InterleaveAsync(bundle, variantModels, experiments, enrollment, unit, userId, known, n,
+                (served, m, count) => served.Recommend(m, userId, live, 0, count, excludeRated, genre).Items, cancellationToken).ConfigureAwait(false);
             context.SetAnsweringModel(interleaved.AnsweredBy);
             return TypedResults.Ok(interleaved);
         }
 
-        if (!TryGetModel(bundle, enrollment?.VariantModel ?? model, options.Value, out IRecommenderModel recommender, out ValidationProblem? unknownModel))
+        // A variant with options answers from its own trained model, served through its own bundle view.
+        ServedBundle scoring = bundle;
+        IRecommenderModel recommender;
+        if (enrollment is not null)
+        {
+            if (!variantModels.TryResolve(bundle, enrollment.Variant!, out scoring, out recommender))
+            {
+                return NotEnrolled(enrollment.Experiment.Name);
+            }
+        }
+        else if (!TryGetModel(bundle, model, options.Value, out recommender, out ValidationProblem? unknownModel))
         {
             return unknownModel!;
         }
 
         context.SetAnsweringModel(recommender.Name);
         bool explainable = explain && recommender is IExplainable;
-        LiveRecommendation page = bundle.Recommend(recommender, userId, live, offset, n, excludeRated, genre, fromHistory: explainable);
-        UserHistory? history = explainable ? page.History ?? bundle.History(recommender, userId, live) : null;
+        LiveRecommendation page = scoring.Recommend(recommender, userId, live, offset, n, excludeRated, genre, fromHistory: explainable);
+        UserHistory? history = explainable ? page.History ?? scoring.History(recommender, userId, live) : null;
         RecommendationResponse response = UserResponse(bundle, recommender, userId, known, live, offset, page, history);
         return TypedResults.Ok(enrollment is null ? response
             : await RecordAsync(experiments, enrollment, unit, userId, response, null, cancellationToken).ConfigureAwait(false));
     }
 
     public static async Task<Results<Ok<RecommendationResponse>, ValidationProblem, ProblemHttpResult>> RecommendForVisitor(
-        VisitorRecommendationRequest request, ModelHost host, ExperimentService experiments, IOptions<MovieRecOptions> options,
+        VisitorRecommendationRequest request, ModelHost host, ExperimentService experiments, VariantModels variantModels, IOptions<MovieRecOptions> options,
         CancellationToken cancellationToken = default, HttpContext? context = null)
     {
         if (host.Current is not ServedBundle bundle)
@@ -157,7 +167,7 @@ public static class RecommendationApi
 
         string? unit = request.SessionId is null ? null : $"session:{request.SessionId}";
         Enrollment? enrollment = unit is not null && request.Model is null && request.Offset == 0
-            ? await experiments.EnrollAsync(unit, request.Experiment, bundle.Bundle.Models.ContainsKey, cancellationToken).ConfigureAwait(false)
+            ? await experiments.EnrollAsync(unit, request.Experiment, v => variantModels.TryResolve(bundle, v, out _, out _), cancellationToken).ConfigureAwait(false)
             : null;
         if (request.Experiment is not null && enrollment is null)
         {
@@ -166,13 +176,21 @@ public static class RecommendationApi
 
         if (enrollment is { IsInterleave: true })
         {
-            RecommendationResponse interleaved = await InterleaveAsync(bundle, experiments, enrollment, unit!, null, true, request.N,
-                (m, count) => VisitorList(bundle, m, given, count, 0, request.Genre).Items, cancellationToken).ConfigureAwait(false);
+            RecommendationResponse interleaved = await InterleaveAsync(bundle, variantModels, experiments, enrollment, unit!, null, true, request.N,
+                (_, m, count) => VisitorList(bundle, m, given, count, 0, request.Genre).Items, cancellationToken).ConfigureAwait(false);
             context.SetAnsweringModel(interleaved.AnsweredBy);
             return TypedResults.Ok(interleaved);
         }
 
-        if (!TryGetModel(bundle, enrollment?.VariantModel ?? request.Model, options.Value, out IRecommenderModel model, out ValidationProblem? unknownModel))
+        IRecommenderModel model;
+        if (enrollment is not null)
+        {
+            if (!variantModels.TryResolve(bundle, enrollment.Variant!, out _, out model))
+            {
+                return NotEnrolled(enrollment.Experiment.Name);
+            }
+        }
+        else if (!TryGetModel(bundle, request.Model, options.Value, out model, out ValidationProblem? unknownModel))
         {
             return unknownModel!;
         }
@@ -221,12 +239,15 @@ public static class RecommendationApi
     /// Team-draft interleaving of the two variants' lists; each item says which variant contributed it, and the
     /// list is recorded with its teams. The coin flips are seeded by the recommendation id, so a list can be replayed.
     /// </summary>
-    private static async Task<RecommendationResponse> InterleaveAsync(ServedBundle bundle, ExperimentService experiments, Enrollment enrollment, string unit,
-        int? userId, bool known, int n, Func<IRecommenderModel, int, IReadOnlyList<ScoredMovie>> listOf, CancellationToken cancellationToken)
+    private static async Task<RecommendationResponse> InterleaveAsync(ServedBundle bundle, VariantModels variantModels, ExperimentService experiments,
+        Enrollment enrollment, string unit, int? userId, bool known, int n, Func<ServedBundle, IRecommenderModel, int, IReadOnlyList<ScoredMovie>> listOf,
+        CancellationToken cancellationToken)
     {
         VariantDefinition a = enrollment.Experiment.Variants[0], b = enrollment.Experiment.Variants[1];
-        IRecommenderModel modelA = bundle.Bundle.Models[a.Model], modelB = bundle.Bundle.Models[b.Model];
-        IReadOnlyList<ScoredMovie> listA = listOf(modelA, n), listB = listOf(modelB, n);
+        // Enrolment checked that both variants' models are ready (a variant with options has its own trained model).
+        variantModels.TryResolve(bundle, a, out ServedBundle servedA, out IRecommenderModel modelA);
+        variantModels.TryResolve(bundle, b, out ServedBundle servedB, out IRecommenderModel modelB);
+        IReadOnlyList<ScoredMovie> listA = listOf(servedA, modelA, n), listB = listOf(servedB, modelB, n);
         string id = ExperimentService.NewRecommendationId();
         InterleavedList list = TeamDraftInterleaving.Interleave([.. listA.Select(s => s.MovieId)], [.. listB.Select(s => s.MovieId)], n,
             new Random(StringComparer.Ordinal.GetHashCode(id)));
@@ -276,7 +297,7 @@ public static class RecommendationApi
         };
 
     private static ValidationProblem NotEnrolled(string experiment) => ApiProblems.Invalid("experiment",
-        $"'experiment' names '{experiment}', which is not a running experiment (unknown, outside its active window, or its models are not in the served bundle); GET /experiments lists them.");
+        $"'experiment' names '{experiment}', which is not a running experiment (unknown, outside its active window, its models are not in the served bundle, or a variant's model with options is still training); GET /experiments lists them.");
 
     /// <summary>The named model, or <c>MovieRec:DefaultModel</c> when none is named (falling back to the best ranker the bundle has).</summary>
     internal static bool TryGetModel(ServedBundle bundle, string? name, MovieRecOptions options, out IRecommenderModel model, out ValidationProblem? problem)

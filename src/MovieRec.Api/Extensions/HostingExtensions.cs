@@ -52,6 +52,7 @@ public static class HostingExtensions
         builder.Services.AddSingleton<ApiKeyRing>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ExperimentService>();
+        builder.Services.AddSingleton<VariantModels>();
         // Before the bootstrapper, so the store is open (and migrated) before the first request or bundle.
         builder.Services.AddHostedService<LiveFeedbackService>();
         builder.Services.AddSingleton<DashboardCharts>();

@@ -19,7 +19,10 @@ public sealed record Enrollment(ExperimentDefinition Experiment, int VariantInde
     public bool IsInterleave => Experiment.IsInterleave;
 
     /// <summary>The model of an A/B variant (null for interleaving).</summary>
-    public string? VariantModel => IsInterleave ? null : Experiment.Variants[VariantIndex].Model;
+    public string? VariantModel => Variant?.Model;
+
+    /// <summary>The A/B variant (null for interleaving).</summary>
+    public VariantDefinition? Variant => IsInterleave ? null : Experiment.Variants[VariantIndex];
 
     /// <summary>The variant name a response reports: the variant's, or "interleave".</summary>
     public string VariantName => IsInterleave ? ExperimentDefinition.InterleaveType : Experiment.Variants[VariantIndex].Name;
@@ -131,10 +134,11 @@ public sealed partial class ExperimentService
 
     /// <summary>
     /// The experiment a unit takes part in: the named one if given (and active), else the first active experiment
-    /// by name. Null when none is active. A/B variants are chosen by <see cref="StickyAssignment"/> of (unit, salt),
+    /// by name, whose every variant <paramref name="variantReady"/> can serve (a variant with options waits for its
+    /// trained model). Null when none is active. A/B variants are chosen by <see cref="StickyAssignment"/> of (unit, salt),
     /// or by Thompson sampling with the unit's first draw remembered.
     /// </summary>
-    public async ValueTask<Enrollment?> EnrollAsync(string unit, string? experimentName, Func<string, bool> modelServed, CancellationToken cancellationToken = default)
+    public async ValueTask<Enrollment?> EnrollAsync(string unit, string? experimentName, Func<VariantDefinition, bool> variantReady, CancellationToken cancellationToken = default)
     {
         if (!IsAvailable)
         {
@@ -148,7 +152,7 @@ public sealed partial class ExperimentService
         {
             if (definition.IsActive(now) && (experimentName is null || string.Equals(definition.Name, experimentName, StringComparison.Ordinal)))
             {
-                if (definition.Variants.All(v => modelServed(v.Model)))
+                if (definition.Variants.All(variantReady))
                 {
                     chosen = definition;
                     break;
@@ -329,7 +333,7 @@ public sealed partial class ExperimentService
     [LoggerMessage(Level = LogLevel.Warning, Message = "Configured experiment {Name} is invalid and is not run: {Problems}")]
     private static partial void LogInvalidConfigured(ILogger logger, string name, string problems);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Experiment {Name} is not run: the served bundle lacks one of its models ({Models})")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Experiment {Name} enrols nobody yet: one of its models ({Models}) is not in the served bundle, or a variant's model with options is still training (GET /experiments/{Name} says which)")]
     private static partial void LogModelsMissing(ILogger logger, string name, string models);
 
     private sealed record ThompsonState(string Experiment, DateTimeOffset At, IReadOnlyList<ArmCounts> Arms);

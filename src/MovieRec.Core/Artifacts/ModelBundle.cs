@@ -56,4 +56,16 @@ public sealed class ModelBundle
     public RatingMatrix Ratings { get; }
 
     public IReadOnlyDictionary<string, IRecommenderModel> Models { get; }
+
+    /// <summary>
+    /// This bundle's catalogue and ratings with one other model in place of its own (an experiment variant trained with
+    /// its own options on <see cref="Ratings"/>): the manifest lists that model alone.
+    /// </summary>
+    public ModelBundle WithModel(IRecommenderModel model, IReadOnlyDictionary<string, object?> options)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        JsonElement values = JsonSerializer.SerializeToElement(options);
+        BundleManifest manifest = Manifest with { Models = [new ModelManifest(model.Name, string.Empty, values, 0, null)] };
+        return new ModelBundle(Folder, manifest, Movies, Ratings, new Dictionary<string, IRecommenderModel>(StringComparer.OrdinalIgnoreCase) { [model.Name] = model });
+    }
 }

@@ -7,6 +7,9 @@ namespace MovieRec.Core.Experiments;
 /// </summary>
 public sealed record UnitOutcome(string Unit, string Variant, long Impressions, long Clicks, long Conversions, long ClicksA = 0, long ClicksB = 0);
 
+/// <summary>A variant with options: its model trained with them is <c>ready</c> (trained on bundle <see cref="BundleId"/>), <c>training</c> or <c>failed</c>.</summary>
+public sealed record VariantModelStatus(string Variant, string Model, IReadOnlyDictionary<string, string> Options, string State, string? BundleId, double? FitSeconds, string? Error);
+
 /// <summary>One variant's counts and rates.</summary>
 public sealed record VariantReport(
     string Name,
@@ -59,6 +62,9 @@ public sealed record ExperimentReport(
 
     /// <summary>Whether every variant has <see cref="MinimumUsers"/>; until then the mSPRT p-value is 1 and no winner is named.</summary>
     public bool MinimumReached { get; init; }
+
+    /// <summary>Where the own models of variants with options stand (null when no variant sets options).</summary>
+    public IReadOnlyList<VariantModelStatus>? VariantModels { get; init; }
 }
 
 /// <summary>Turns per-unit outcomes into the report: the statistics of <see cref="Proportions"/>, <see cref="ClusteredComparison"/>, <see cref="MixtureSprt"/> and <see cref="ExperimentTests"/>.</summary>

@@ -1,4 +1,6 @@
+using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
+using MovieRec.Core.Models;
 
 namespace MovieRec.Core.Experiments;
 
@@ -12,7 +14,12 @@ public sealed record VariantDefinition
     /// <summary>Relative share of units (any positive scale); ignored by interleaving, where every unit sees both.</summary>
     public double Weight { get; init; } = 1;
 
-    /// <summary>Model options for this variant. Not applied yet: only models as trained in the bundle can serve (see the README).</summary>
+    /// <summary>
+    /// Options of <see cref="Model"/> for this variant, by declared option name (<c>{"factors": 50}</c>, as
+    /// <c>--set svd.factors=50</c>): the service trains the registry model with them on the served bundle's ratings
+    /// and serves that model for the variant. Null or empty: the bundle's model as trained.
+    /// </summary>
+    [JsonConverter(typeof(OptionValuesJsonConverter))]
     public IReadOnlyDictionary<string, string>? Options { get; init; }
 }
 
@@ -117,19 +124,32 @@ public sealed partial record ExperimentDefinition
                 errors.Add(($"variants[{v}].name", $"'variants[{v}].name' repeats '{variant.Name}'; variant names must differ."));
             }
 
-            if (string.IsNullOrWhiteSpace(variant.Model) || !modelExists(variant.Model))
+            bool hasOptions = variant.Options is { Count: > 0 };
+            if (string.IsNullOrWhiteSpace(variant.Model) || (hasOptions ? !ModelRegistry.Names.Contains(variant.Model.Trim(), StringComparer.OrdinalIgnoreCase) : !modelExists(variant.Model)))
             {
-                errors.Add(($"variants[{v}].model", $"'variants[{v}].model' ('{variant.Model}') is not a model of the served bundle."));
+                errors.Add(($"variants[{v}].model", hasOptions
+                    ? $"'variants[{v}].model' ('{variant.Model}') is not a model MovieRec can train; known models: {string.Join(", ", ModelRegistry.Names)}."
+                    : $"'variants[{v}].model' ('{variant.Model}') is not a model of the served bundle."));
+            }
+            else if (hasOptions)
+            {
+                // Each option on its own, so that every bad one is named: the registry's declarations parse and range-check it.
+                foreach ((string option, string value) in variant.Options!)
+                {
+                    try
+                    {
+                        ModelRegistry.Resolve(variant.Model, new ModelContext(), new Dictionary<string, string> { [option] = value });
+                    }
+                    catch (ModelOptionException e)
+                    {
+                        errors.Add(($"variants[{v}].options.{option}", $"'variants[{v}].options.{option}': {e.Message}"));
+                    }
+                }
             }
 
             if (!(variant.Weight > 0) || !double.IsFinite(variant.Weight))
             {
                 errors.Add(($"variants[{v}].weight", $"'variants[{v}].weight' must be a positive number; it was {variant.Weight}."));
-            }
-
-            if (variant.Options is { Count: > 0 })
-            {
-                errors.Add(($"variants[{v}].options", $"'variants[{v}].options' cannot be applied yet: a variant serves a model of the bundle as trained."));
             }
         }
 

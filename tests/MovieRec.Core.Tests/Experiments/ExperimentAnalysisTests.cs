@@ -173,6 +173,22 @@ public sealed class ExperimentAnalysisTests
         Assert.Contains("variants[1].model", fields);
         Assert.Contains("end", fields);
         Assert.Empty(Ab("control", "treatment").Validate(_ => true));
+        // Options are checked against the registry's declarations, each bad one named; a variant with options needs a
+        // model MovieRec can train, not one of the bundle.
+        var tuned = new ExperimentDefinition
+        {
+            Name = "tuned",
+            Variants =
+            [
+                new() { Name = "a", Model = "svd" },
+                new() { Name = "b", Model = "implicit-als", Options = new Dictionary<string, string> { ["factors"] = "0", ["nope"] = "1", ["iterations"] = "5" } },
+                new() { Name = "c", Model = "nope", Options = new Dictionary<string, string> { ["factors"] = "5" } },
+            ],
+        };
+        var tunedFields = tuned.Validate(m => m == "svd").Select(e => e.Field).ToHashSet();
+        Assert.Equal(["variants[1].options.factors", "variants[1].options.nope", "variants[2].model"], tunedFields.Order());
+        Assert.Empty((tuned with { Variants = tuned.Variants.Take(1).Append(new() { Name = "b", Model = "implicit-als", Options = new Dictionary<string, string> { ["factors"] = "8" } }).ToList() })
+            .Validate(m => m == "svd"));
         Assert.Contains(new ExperimentDefinition { Name = "i", Type = "interleave", Variants = Ab("a", "b", "c").Variants }.Validate(_ => true), e => e.Field == "variants");
     }
 
