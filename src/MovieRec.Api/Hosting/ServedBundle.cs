@@ -160,51 +160,72 @@ public sealed class ServedBundle
         Func<int, bool>? filter = genre is null ? null : MoviesByGenre[genre].Contains;
         RatingMatrix train = model.Train;
         Func<int, bool>? include = filter is null ? null : i => filter(train.Items.RawId(i));
-        float[] scores = new float[train.ItemCount];
+        ModelCapabilities capabilities = CapabilitiesOf(model);
+        ITopRanker? ranker = capabilities.TopRanker;
         int u = train.Users.IndexOf(userId);
+        int count = offset + n;
+        RankedTop top;
         string method;
         UserHistory? history = null;
-        if (live is null && u >= 0 && !(fromHistory && model is IFoldIn))
+        if (live is null && u >= 0 && !(fromHistory && capabilities.FoldIn is not null))
         {
-            model.Score(u, scores);
+            ReadOnlySpan<int> rated = excludeRated ? train.ItemsOf(u) : default;
+            top = ranker is not null ? ranker.Top(u, count, rated, include) : RankedTop.FromScores(ScoreRow(model, u), count, rated, include);
             method = "model";
         }
         else
         {
             history = History(model, userId, live);
-            if (model is IFoldIn foldIn && history.Count > 0)
+            ReadOnlySpan<int> rated = excludeRated ? history.Items : default;
+            if (capabilities.FoldIn is IFoldIn foldIn && history.Count > 0)
             {
-                foldIn.ScoreHistory(history, scores);
+                if (ranker is not null)
+                {
+                    top = ranker.TopOfHistory(history, count, rated, include);
+                }
+                else
+                {
+                    float[] scores = new float[train.ItemCount];
+                    foldIn.ScoreHistory(history, scores);
+                    top = RankedTop.FromScores(scores, count, rated, include);
+                }
+
                 method = "fold-in";
             }
             else if (u >= 0)
             {
-                model.Score(u, scores);
+                top = ranker is not null ? ranker.Top(u, count, rated, include) : RankedTop.FromScores(ScoreRow(model, u), count, rated, include);
                 method = "model";
             }
             else
             {
                 // A user with no usable history (or a model that cannot place one): the model's non-personal ranking.
+                float[] scores = new float[train.ItemCount];
                 Array.Fill(scores, float.NegativeInfinity);
                 foreach (ScoredMovie s in model.Recommend(-1, train.ItemCount, excludeRated: false))
                 {
                     scores[train.Items.IndexOf(s.MovieId)] = s.Score;
                 }
 
+                top = RankedTop.FromScores(scores, count, rated, include);
                 method = "non-personal";
             }
         }
 
-        ReadOnlySpan<int> exclude = !excludeRated ? default : history is not null ? history.Items : u >= 0 ? train.ItemsOf(u) : default;
-        int[] top = TopK.Select(scores, offset + n, exclude, include);
-        var items = new ScoredMovie[Math.Max(0, top.Length - offset)];
+        var items = new ScoredMovie[Math.Max(0, top.Items.Length - offset)];
         for (int r = 0; r < items.Length; r++)
         {
-            int i = top[offset + r];
-            items[r] = new ScoredMovie(train.Items.RawId(i), scores[i]);
+            items[r] = new ScoredMovie(train.Items.RawId(top.Items[offset + r]), top.Scores[offset + r]);
         }
 
         return new LiveRecommendation(items, method, history);
+    }
+
+    private static float[] ScoreRow(IRecommenderModel model, int u)
+    {
+        float[] scores = new float[model.Train.ItemCount];
+        model.Score(u, scores);
+        return scores;
     }
 
     // Links are not part of a bundle; they are read once per load from the dataset folder the bundle names.

@@ -1,4 +1,5 @@
 using MovieRec.Core.Data;
+using MovieRec.Core.Numerics;
 
 namespace MovieRec.Core.Models;
 
@@ -11,6 +12,20 @@ public interface IFoldIn
 {
     /// <summary>Ranking scores of every item (dense indices) for <paramref name="history"/> (higher is better).</summary>
     void ScoreHistory(UserHistory history, Span<float> scores);
+}
+
+/// <summary>
+/// A model that ranks the top of a user's list without scoring every movie exactly: the same indices, order and scores
+/// as <see cref="IRecommenderModel.Score"/> (or <see cref="IFoldIn.ScoreHistory"/>) followed by <see cref="TopK.Select"/>,
+/// only faster (an approximate pass with exact re-scoring near the cut, or bounds that skip movies that cannot make it).
+/// </summary>
+public interface ITopRanker
+{
+    /// <summary>The top <paramref name="k"/> of a trained user's scores, skipping <paramref name="excludeSorted"/> and what <paramref name="include"/> rejects.</summary>
+    RankedTop Top(int u, int k, ReadOnlySpan<int> excludeSorted, Func<int, bool>? include);
+
+    /// <summary>The top <paramref name="k"/> of a history's scores (as <see cref="IFoldIn.ScoreHistory"/> scores it).</summary>
+    RankedTop TopOfHistory(UserHistory history, int k, ReadOnlySpan<int> excludeSorted, Func<int, bool>? include);
 }
 
 /// <summary>A model that can say which of a user's rated movies made a movie's score, and by how much.</summary>
@@ -99,10 +114,10 @@ public interface ISimilarItems
 /// What a model can do beyond predicting and ranking, resolved once per model (a served bundle resolves it at load).
 /// A capability is absent (null) when the model cannot provide it; nothing is detected by exception or concrete type.
 /// </summary>
-public sealed record ModelCapabilities(ISimilarItems? SimilarItems, IFoldIn? FoldIn, IExplainable? Explainable)
+public sealed record ModelCapabilities(ISimilarItems? SimilarItems, IFoldIn? FoldIn, IExplainable? Explainable, ITopRanker? TopRanker = null)
 {
     public static readonly ModelCapabilities None = new(null, null, null);
 
     /// <summary>The capabilities a model implements as interfaces.</summary>
-    public static ModelCapabilities Of(object model) => new(model as ISimilarItems, model as IFoldIn, model as IExplainable);
+    public static ModelCapabilities Of(object model) => new(model as ISimilarItems, model as IFoldIn, model as IExplainable, model as ITopRanker);
 }

@@ -1,3 +1,6 @@
+using System.Numerics;
+using System.Runtime.Intrinsics;
+
 namespace MovieRec.Core.Numerics;
 
 /// <summary>Selects the k best-scoring indices with a bounded min-heap: O(n log k), no full sort.</summary>
@@ -18,7 +21,8 @@ public static class TopK
         int[] heap = new int[k];
         int size = 0;
         int e = 0;
-        for (int i = 0; i < scores.Length; i++)
+        int start = excludeSorted.IsEmpty ? FillVectorized(scores, k, include, heap, ref size) : 0;
+        for (int i = start; i < scores.Length; i++)
         {
             while (e < excludeSorted.Length && excludeSorted[e] < i)
             {
@@ -52,6 +56,69 @@ public static class TopK
             }
         }
 
+        return Drain(scores, heap, size);
+    }
+
+    // Without exclusions: once the heap is full, eight scores at a time are compared with its worst, and only a lane above
+    // it (a NaN never is; an equal score at a later index never ranks above) is looked at. Returns where the scalar tail starts.
+    private static int FillVectorized(ReadOnlySpan<float> scores, int k, Func<int, bool>? include, int[] heap, ref int size)
+    {
+        int i = 0;
+        int vectorEnd = scores.Length - (scores.Length % Vector256<float>.Count);
+        if (!Vector256.IsHardwareAccelerated)
+        {
+            return 0;
+        }
+
+        while (i < vectorEnd)
+        {
+            if (size < k)
+            {
+                // Fill the heap a lane at a time (the first k eligible items).
+                int end = i + Vector256<float>.Count;
+                for (; i < end; i++)
+                {
+                    Offer(scores, k, include, heap, ref size, i);
+                }
+
+                continue;
+            }
+
+            uint above = Vector256.GreaterThan(Vector256.Create(scores.Slice(i, Vector256<float>.Count)), Vector256.Create(scores[heap[0]]))
+                .ExtractMostSignificantBits();
+            while (above != 0)
+            {
+                Offer(scores, k, include, heap, ref size, i + BitOperations.TrailingZeroCount(above));
+                above &= above - 1;
+            }
+
+            i += Vector256<float>.Count;
+        }
+
+        return i;
+    }
+
+    private static void Offer(ReadOnlySpan<float> scores, int k, Func<int, bool>? include, int[] heap, ref int size, int i)
+    {
+        if (float.IsNaN(scores[i]) || (size == k && !Better(scores, i, heap[0])) || (include is not null && !include(i)))
+        {
+            return;
+        }
+
+        if (size < k)
+        {
+            heap[size] = i;
+            SiftUp(scores, heap, size++);
+        }
+        else
+        {
+            heap[0] = i;
+            SiftDown(scores, heap, size);
+        }
+    }
+
+    private static int[] Drain(ReadOnlySpan<float> scores, int[] heap, int size)
+    {
         // Pop the worst each time: the result fills from its end.
         int[] result = new int[size];
         for (int r = size - 1; r >= 0; r--)
@@ -62,6 +129,87 @@ public static class TopK
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// Exactly what <see cref="Select"/> over the exact scores would give (the same indices in the same order, with their
+    /// exact scores), from <paramref name="approximate"/> scores that are each within <paramref name="tolerance"/> of the
+    /// exact one: only the items whose approximate score is within twice the tolerance of the k-th best are scored exactly
+    /// (any item of the exact top k is among them). <paramref name="approximate"/> is overwritten (excluded items become NaN).
+    /// </summary>
+    public static RankedTop SelectRefined(Span<float> approximate, float tolerance, int k, ReadOnlySpan<int> excludeSorted, Func<int, bool>? include,
+        Func<int, float> exact)
+    {
+        ArgumentNullException.ThrowIfNull(exact);
+        foreach (int e in excludeSorted)
+        {
+            if ((uint)e < (uint)approximate.Length)
+            {
+                approximate[e] = float.NaN;
+            }
+        }
+
+        int[] top = Select(approximate, k, default, include);
+        List<int> candidates;
+        if (top.Length < k)
+        {
+            // Fewer than k items are eligible at all: they are all candidates.
+            candidates = [.. top];
+        }
+        else
+        {
+            float cut = approximate[top[^1]] - (2 * tolerance);
+            candidates = new List<int>(k + 8);
+            int i = 0;
+            if (Vector256.IsHardwareAccelerated)
+            {
+                Vector256<float> cuts = Vector256.Create(cut);
+                for (; i <= approximate.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+                {
+                    uint near = Vector256.GreaterThanOrEqual(Vector256.Create<float>(approximate.Slice(i, Vector256<float>.Count)), cuts).ExtractMostSignificantBits();
+                    while (near != 0)
+                    {
+                        int j = i + BitOperations.TrailingZeroCount(near);
+                        near &= near - 1;
+                        if (include is null || include(j))
+                        {
+                            candidates.Add(j);
+                        }
+                    }
+                }
+            }
+
+            for (; i < approximate.Length; i++)
+            {
+                // NaN (excluded, or no score) fails the comparison.
+                if (approximate[i] >= cut && (include is null || include(i)))
+                {
+                    candidates.Add(i);
+                }
+            }
+        }
+
+        // Candidates are in index order, so a stable sort by exact score keeps ties in index order, as Select does.
+        var scored = new List<(int Index, float Score)>(candidates.Count);
+        foreach (int i in candidates)
+        {
+            float score = exact(i);
+            if (!float.IsNaN(score))
+            {
+                scored.Add((i, score));
+            }
+        }
+
+        (int Index, float Score)[] ranked = [.. scored.OrderByDescending(c => c.Score)];
+        int count = Math.Min(k, ranked.Length);
+        var items = new int[count];
+        var scores = new float[count];
+        for (int r = 0; r < count; r++)
+        {
+            (items[r], scores[r]) = ranked[r];
+        }
+
+        return new RankedTop(items, scores);
     }
 
     // a ranks above b: higher score, or the same score and a lower index.
@@ -109,5 +257,22 @@ public static class TopK
             (heap[pos], heap[worst]) = (heap[worst], heap[pos]);
             pos = worst;
         }
+    }
+}
+
+/// <summary>A ranked top of a list: dense item indices best first, and their scores.</summary>
+public readonly record struct RankedTop(int[] Items, float[] Scores)
+{
+    /// <summary>The top of fully computed scores, as <see cref="TopK.Select"/> ranks it.</summary>
+    public static RankedTop FromScores(ReadOnlySpan<float> scores, int k, ReadOnlySpan<int> excludeSorted, Func<int, bool>? include)
+    {
+        int[] items = TopK.Select(scores, k, excludeSorted, include);
+        var values = new float[items.Length];
+        for (int r = 0; r < items.Length; r++)
+        {
+            values[r] = scores[items[r]];
+        }
+
+        return new RankedTop(items, values);
     }
 }

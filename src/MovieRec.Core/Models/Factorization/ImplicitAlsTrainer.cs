@@ -1,5 +1,7 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using MovieRec.Core.Data;
 using MovieRec.Core.Numerics;
 
@@ -175,7 +177,7 @@ public sealed class ImplicitAlsTrainer(ImplicitAlsOptions? options = null) : IRe
 /// A ranking model from implicit feedback: <see cref="Score"/> is x_u . y_i. Its numbers are preferences, not
 /// ratings, so rating predictions come from the baseline, and users the model has not seen get popularity.
 /// </summary>
-public sealed class ImplicitFactorizationModel : RecommenderModel, IFoldIn, IExplainable
+public sealed class ImplicitFactorizationModel : RecommenderModel, IFoldIn, IExplainable, ITopRanker
 {
     /// <summary>The stable payload kind written into model files.</summary>
     public const string Kind = "implicit-factorization";
@@ -185,6 +187,7 @@ public sealed class ImplicitFactorizationModel : RecommenderModel, IFoldIn, IExp
     private readonly float[] _popularity;
 
     private readonly Lazy<double[]> _gram;
+    private readonly Lazy<PackedFactors> _packed;
 
     internal ImplicitFactorizationModel(RatingMatrix train, BiasBaseline fallback, int factors, float[] userFactors, float[] itemFactors, float[] popularity,
         float alpha, float regularization, bool weightByRating)
@@ -194,6 +197,7 @@ public sealed class ImplicitFactorizationModel : RecommenderModel, IFoldIn, IExp
         Regularization = regularization;
         WeightByRating = weightByRating;
         _gram = new Lazy<double[]>(ComputeGram);
+        _packed = new Lazy<PackedFactors>(() => new PackedFactors(_itemFactors, Train.ItemCount, Factors));
         if (factors <= 0 || userFactors.Length != train.UserCount * factors || itemFactors.Length != train.ItemCount * factors || popularity.Length != train.ItemCount)
         {
             throw new InvalidDataException("The factor arrays do not match the training matrix.");
@@ -233,6 +237,32 @@ public sealed class ImplicitFactorizationModel : RecommenderModel, IFoldIn, IExp
             return;
         }
 
+        float[] xf = FoldIn(history);
+        for (int i = 0; i < scores.Length; i++)
+        {
+            scores[i] = ExactScore(xf, i);
+        }
+    }
+
+    public RankedTop Top(int u, int k, ReadOnlySpan<int> excludeSorted, Func<int, bool>? include) =>
+        TopOf(_userFactors, u * Factors, k, excludeSorted, include);
+
+    public RankedTop TopOfHistory(UserHistory history, int k, ReadOnlySpan<int> excludeSorted, Func<int, bool>? include)
+    {
+        ArgumentNullException.ThrowIfNull(history);
+        if (history.Count == 0)
+        {
+            float[] scores = new float[Train.ItemCount];
+            ScoreUnknownUser(scores);
+            return RankedTop.FromScores(scores, k, excludeSorted, include);
+        }
+
+        return TopOf(FoldIn(history), 0, k, excludeSorted, include);
+    }
+
+    // The user's factors from the closed-form solve, rounded to float as the item factors are.
+    private float[] FoldIn(UserHistory history)
+    {
         int k = Factors;
         double[] x = SolveUser(history, new double[k * k]);
         float[] xf = new float[k];
@@ -241,11 +271,42 @@ public sealed class ImplicitFactorizationModel : RecommenderModel, IFoldIn, IExp
             xf[f] = (float)x[f];
         }
 
-        for (int i = 0; i < scores.Length; i++)
+        return xf;
+    }
+
+    // Every item's score from the packed copy (float rounding apart), then the items near the cut re-scored as Score does.
+    private RankedTop TopOf(float[] factors, int start, int k, ReadOnlySpan<int> excludeSorted, Func<int, bool>? include)
+    {
+        PackedFactors packed = _packed.Value;
+        ReadOnlySpan<float> user = factors.AsSpan(start, Factors);
+        float tolerance = packed.Tolerance(0, TensorPrimitives.Norm(user));
+        float[] buffer = ArrayPool<float>.Shared.Rent(packed.PaddedCount);
+        try
         {
-            scores[i] = TensorPrimitives.Dot(xf, _itemFactors.AsSpan(i * Factors, Factors));
+            Span<float> approximate = buffer.AsSpan(0, packed.PaddedCount);
+            packed.Dots(user, approximate);
+            approximate = approximate[..Train.ItemCount];
+            if (!float.IsFinite(tolerance))
+            {
+                for (int i = 0; i < approximate.Length; i++)
+                {
+                    approximate[i] = ExactScore(user, i);
+                }
+
+                return RankedTop.FromScores(approximate, k, excludeSorted, include);
+            }
+
+            return TopK.SelectRefined(approximate, tolerance, k, excludeSorted, include, i => ExactScore(factors.AsSpan(start, Factors), i));
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(buffer);
         }
     }
+
+    // The one expression of a score: Score, ScoreHistory and the exact re-scoring of TopOf must give the same float.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private float ExactScore(ReadOnlySpan<float> user, int i) => TensorPrimitives.Dot(user, _itemFactors.AsSpan(i * Factors, Factors));
 
     /// <summary>
     /// As the <c>implicit</c> library's <c>explain</c>: with A the user's system matrix, score_j = Σ_i c_i (A⁻¹ y_j) · y_i, so each
@@ -348,7 +409,7 @@ public sealed class ImplicitFactorizationModel : RecommenderModel, IFoldIn, IExp
         ReadOnlySpan<float> xu = _userFactors.AsSpan(u * Factors, Factors);
         for (int i = 0; i < scores.Length; i++)
         {
-            scores[i] = TensorPrimitives.Dot(xu, _itemFactors.AsSpan(i * Factors, Factors));
+            scores[i] = ExactScore(xu, i);
         }
     }
 

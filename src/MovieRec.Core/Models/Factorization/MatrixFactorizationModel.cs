@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using MovieRec.Core.Data;
 using MovieRec.Core.Numerics;
 
@@ -9,7 +11,7 @@ namespace MovieRec.Core.Models.Factorization;
 /// <c>UserFactors.AsSpan(u * Factors, Factors)</c>). SVD, SVD++ (whose user row already holds p_u plus the implicit
 /// term) and ALS all produce this model.
 /// </summary>
-public sealed class MatrixFactorizationModel : RecommenderModel, ISimilarItems, IFoldIn
+public sealed class MatrixFactorizationModel : RecommenderModel, ISimilarItems, IFoldIn, ITopRanker
 {
     /// <summary>The stable payload kind written into model files.</summary>
     public const string Kind = "matrix-factorization";
@@ -20,6 +22,8 @@ public sealed class MatrixFactorizationModel : RecommenderModel, ISimilarItems, 
     private readonly float[] _userFactors;
     private readonly float[] _itemFactors;
     private readonly Lazy<float[]> _itemNorms;
+    private readonly Lazy<PackedFactors> _packed;
+    private readonly float _maxItemBias;
 
     internal MatrixFactorizationModel(string name, RatingMatrix train, BiasBaseline fallback, int factors,
         float mu, float[] userBias, float[] itemBias, float[] userFactors, float[] itemFactors, float foldInRegularization)
@@ -39,6 +43,8 @@ public sealed class MatrixFactorizationModel : RecommenderModel, ISimilarItems, 
         _itemFactors = itemFactors;
         FoldInRegularization = foldInRegularization;
         _itemNorms = new Lazy<float[]>(ComputeItemNorms);
+        _packed = new Lazy<PackedFactors>(() => new PackedFactors(_itemFactors, Train.ItemCount, Factors));
+        _maxItemBias = itemBias.Length == 0 ? 0 : TensorPrimitives.MaxMagnitude(itemBias);
     }
 
     public int Factors { get; }
@@ -152,6 +158,12 @@ public sealed class MatrixFactorizationModel : RecommenderModel, ISimilarItems, 
     /// <summary>Scores from the user's factors solved by <see cref="FoldIn"/> over the whole history.</summary>
     public void ScoreHistory(UserHistory history, Span<float> scores)
     {
+        FoldedInUser user = FoldIn(HistoryPairs(history));
+        ScoreVector(user.Bias, user.Factors, scores);
+    }
+
+    private static (int MovieId, float Rating)[] HistoryPairs(UserHistory history)
+    {
         ArgumentNullException.ThrowIfNull(history);
         var pairs = new (int MovieId, float Rating)[history.Count];
         for (int p = 0; p < pairs.Length; p++)
@@ -159,8 +171,7 @@ public sealed class MatrixFactorizationModel : RecommenderModel, ISimilarItems, 
             pairs[p] = (history.MovieId(p), history.Ratings[p]);
         }
 
-        FoldedInUser user = FoldIn(pairs);
-        ScoreVector(user.Bias, user.Factors, scores);
+        return pairs;
     }
 
     internal float EstimateWith(float userBias, ReadOnlySpan<float> userFactors, int i) =>
@@ -171,9 +182,51 @@ public sealed class MatrixFactorizationModel : RecommenderModel, ISimilarItems, 
     {
         for (int i = 0; i < scores.Length; i++)
         {
-            scores[i] = _mu + userBias + _itemBias[i] + TensorPrimitives.Dot(userFactors, ItemFactors(i));
+            scores[i] = ExactScore(userBias, userFactors, i);
         }
     }
+
+    public RankedTop Top(int u, int k, ReadOnlySpan<int> excludeSorted, Func<int, bool>? include) =>
+        TopOf(_userBias[u], _userFactors, u * Factors, k, excludeSorted, include);
+
+    public RankedTop TopOfHistory(UserHistory history, int k, ReadOnlySpan<int> excludeSorted, Func<int, bool>? include)
+    {
+        FoldedInUser user = FoldIn(HistoryPairs(history));
+        return TopOf(user.Bias, [.. user.Factors], 0, k, excludeSorted, include);
+    }
+
+    // Every item's score from the packed copy (float rounding apart), then the items near the cut re-scored as ScoreVector does.
+    private RankedTop TopOf(float userBias, float[] factors, int start, int k, ReadOnlySpan<int> excludeSorted, Func<int, bool>? include)
+    {
+        PackedFactors packed = _packed.Value;
+        ReadOnlySpan<float> user = factors.AsSpan(start, Factors);
+        float tolerance = packed.Tolerance(Math.Abs(_mu) + Math.Abs(userBias) + _maxItemBias, TensorPrimitives.Norm(user));
+        float[] buffer = ArrayPool<float>.Shared.Rent(packed.PaddedCount);
+        try
+        {
+            Span<float> approximate = buffer.AsSpan(0, packed.PaddedCount);
+            packed.Dots(user, approximate);
+            approximate = approximate[..Train.ItemCount];
+            TensorPrimitives.Add(approximate, _itemBias, approximate);
+            TensorPrimitives.Add(approximate, _mu + userBias, approximate);
+            if (!float.IsFinite(tolerance))
+            {
+                ScoreVector(userBias, user, approximate);
+                return RankedTop.FromScores(approximate, k, excludeSorted, include);
+            }
+
+            return TopK.SelectRefined(approximate, tolerance, k, excludeSorted, include, i => ExactScore(userBias, factors.AsSpan(start, Factors), i));
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(buffer);
+        }
+    }
+
+    // The one expression of a score: ScoreVector and the exact re-scoring of TopOf must give the same float.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private float ExactScore(float userBias, ReadOnlySpan<float> userFactors, int i) =>
+        _mu + userBias + _itemBias[i] + TensorPrimitives.Dot(userFactors, ItemFactors(i));
 
     protected internal override string FormatKind => Kind;
 

@@ -307,9 +307,16 @@ public sealed class HybridModel : RecommenderModel, IFoldIn, IExplainable
     public IReadOnlyList<Contribution> Explain(UserHistory history, int movieId, int max) =>
         _ranking is IExplainable explainable ? explainable.Explain(history, movieId, max) : [];
 
-    /// <summary>Similar movies come from the first base model that has them; fold-in and explanations from the ranker.</summary>
+    /// <summary>
+    /// Similar movies come from the first base model that has them; fold-in and explanations from the ranker, and so does
+    /// the fast top of a list where the ranker folds in (then its scores are this model's, for a trained user and a history).
+    /// </summary>
     protected override ModelCapabilities ResolveCapabilities() =>
-        ModelCapabilities.Of(this) with { SimilarItems = _bases.Select(b => b.Capabilities.SimilarItems).FirstOrDefault(s => s is not null) };
+        ModelCapabilities.Of(this) with
+        {
+            SimilarItems = _bases.Select(b => b.Capabilities.SimilarItems).FirstOrDefault(s => s is not null),
+            TopRanker = _ranking is IFoldIn ? _ranking.Capabilities.TopRanker : null,
+        };
 
     internal static int FeatureCount(int baseModels) => baseModels + RowStatistics.Count;
 

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using MovieRec.Core.Data;
+using MovieRec.Core.Numerics;
 
 namespace MovieRec.Core.Models.Neighborhood;
 
@@ -11,7 +12,7 @@ namespace MovieRec.Core.Models.Neighborhood;
 /// other side (movies u rated, or users who rated i), the <see cref="KnnOptions.K"/> most similar and combines
 /// their ratings by the <see cref="KnnOptions.Prediction"/> rule, exactly as Surprise's kNN classes do.
 /// </summary>
-public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable
+public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRanker
 {
     /// <summary>The stable payload kind written into model files.</summary>
     public const string Kind = "knn";
@@ -30,7 +31,6 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable
     private readonly int[]? _sortedStart;
     private readonly int[]? _sortedIndex;
     private readonly float[]? _sortedSim;
-
 
     internal KnnModel(string name, RatingMatrix train, BiasBaseline baseline, bool itemBased, KnnOptions options, NeighborLists neighbors)
         : base(name, train, baseline)
@@ -135,9 +135,16 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable
     /// <summary>Each row's kept neighbours with their similarities.</summary>
     public NeighborLists Neighbors => _neighbors;
 
-    /// <summary>Item-based models answer similar movies from their neighbour lists; user-based ones have no movie similarity.</summary>
+    /// <summary>
+    /// Item-based models answer similar movies from their neighbour lists (user-based ones have no movie similarity), and
+    /// rank the top of a list by bounds when the ranking score is bounded by the evidence (not by the predicted rating alone).
+    /// </summary>
     protected override ModelCapabilities ResolveCapabilities() =>
-        IsItemBased ? ModelCapabilities.None with { SimilarItems = new NeighborSimilarity(this) } : ModelCapabilities.None;
+        ModelCapabilities.Of(this) with
+        {
+            SimilarItems = IsItemBased ? new NeighborSimilarity(this) : null,
+            TopRanker = IsItemBased && Options.RankBy != KnnRankingScore.PredictedRating ? this : null,
+        };
 
     /// <summary>The most similar movies to a raw movie id with their similarity; empty for an unknown movie.</summary>
     private IReadOnlyList<ScoredMovie> SimilarByNeighbors(int movieId, int n)
@@ -289,6 +296,8 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable
             chosen = chosen[..Options.K];
         }
 
+        // Summed most similar first (ties by index), the order of a walk down the list, so every path gives the same sums.
+        chosen.Sort();
         foreach (long key in chosen)
         {
             (int p, float s) = Similarities.Unkey(key);
@@ -519,6 +528,9 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable
                 chosen = chosen[..Options.K];
             }
 
+            // Summed most similar first (ties by index), as a walk down the list sums them (see TopItemBased).
+            chosen.Sort();
+
             double num = 0, den = 0;
             foreach (long key in chosen)
             {
@@ -532,6 +544,285 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable
 
         ArrayPool<long>.Shared.Return(keys);
         ArrayPool<int>.Shared.Return(start);
+    }
+
+    public RankedTop Top(int u, int k, ReadOnlySpan<int> excludeSorted, Func<int, bool>? include) =>
+        IsItemBased ? TopItemBased(_colBias[u], Train.ItemsOf(u), Train.RatingsOf(u), k, excludeSorted, include)
+            : RankedTop.FromScores(ScoresOf(u), k, excludeSorted, include);
+
+    public RankedTop TopOfHistory(UserHistory history, int k, ReadOnlySpan<int> excludeSorted, Func<int, bool>? include)
+    {
+        ArgumentNullException.ThrowIfNull(history);
+        if (!IsItemBased)
+        {
+            float[] scores = new float[Train.ItemCount];
+            ScoreHistory(history, scores);
+            return RankedTop.FromScores(scores, k, excludeSorted, include);
+        }
+
+        return TopItemBased(HistoryBias(history), history.Items, history.Ratings, k, excludeSorted, include);
+    }
+
+    private float[] ScoresOf(int u)
+    {
+        float[] scores = new float[Train.ItemCount];
+        Score(u, scores);
+        return scores;
+    }
+
+    /// <summary>
+    /// The item-based top k without scoring every movie. A movie's ranking score is at most its evidence (the summed
+    /// similarity of the up to K rated neighbours it gathers, times a place on the scale of at most 1). Rounds lower a
+    /// similarity level theta: each rated movie hands its neighbours at or above theta (its list is most similar first) to
+    /// them, so a movie that got c of them with sum s has evidence at most s + (min(K, rated) - c) theta, and one that got
+    /// none at most min(K, rated) theta. Movies are scored exactly (a walk down their list, summed as <see cref="Score"/>
+    /// sums) best bound first until the bound falls below the k-th best score; rounds end once min(K, rated) theta does.
+    /// Same result as Score then TopK.Select, ties to the lower index included.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private RankedTop TopItemBased(float userBias, ReadOnlySpan<int> items, ReadOnlySpan<float> values, int k, ReadOnlySpan<int> excludeSorted,
+        Func<int, bool>? include)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(k);
+        int n = Train.ItemCount;
+        int cap = Math.Min(Options.K, items.Length);
+        float[] rated = ArrayPool<float>.Shared.Rent(n);
+        byte[] state = ArrayPool<byte>.Shared.Rent(n); // 0 open, 1 settled (scored, pruned or not eligible)
+        int[] reached = ArrayPool<int>.Shared.Rent(n);
+        double[] sums = ArrayPool<double>.Shared.Rent(n);
+        var heap = new TopHeap(k);
+        try
+        {
+            Array.Fill(rated, float.NaN, 0, n);
+            for (int p = 0; p < items.Length; p++)
+            {
+                rated[items[p]] = values[p];
+            }
+
+            Array.Clear(state, 0, n);
+            Array.Clear(reached, 0, n);
+            Array.Clear(sums, 0, n);
+            foreach (int e in excludeSorted)
+            {
+                state[e] = 1;
+            }
+
+            int[] next = new int[items.Length];
+            float top = 0;
+            foreach (int j in items)
+            {
+                ReadOnlySpan<float> sims = _neighbors.SimilaritiesOf(j);
+                top = sims.Length > 0 ? MathF.Max(top, sims[0]) : top;
+            }
+
+            var touched = new List<int>();
+            var open = new List<(double Bound, int Item)>();
+            for (float theta = top / 2; ; theta = theta < top * 1e-4f ? 0 : theta / 2)
+            {
+                // Hand out every rated movie's neighbours down to theta.
+                touched.Clear();
+                for (int p = 0; p < items.Length; p++)
+                {
+                    ReadOnlySpan<int> neighbors = _neighbors.NeighborsOf(items[p]);
+                    ReadOnlySpan<float> sims = _neighbors.SimilaritiesOf(items[p]);
+                    int q = next[p];
+                    for (; q < neighbors.Length && sims[q] >= theta; q++)
+                    {
+                        int i = neighbors[q];
+                        if (reached[i]++ == 0)
+                        {
+                            touched.Add(i);
+                        }
+
+                        sums[i] += sims[q];
+                    }
+
+                    next[p] = q;
+                }
+
+                // Movies first reached now: score them best bound first, while the bound can still beat the k-th best.
+                open.Clear();
+                foreach (int i in touched)
+                {
+                    if (state[i] == 0)
+                    {
+                        open.Add((sums[i] + (Math.Max(0, cap - reached[i]) * (double)theta), i));
+                    }
+                }
+
+                open.Sort(static (a, b) => b.Bound.CompareTo(a.Bound));
+                foreach ((double bound, int i) in open)
+                {
+                    state[i] = 1;
+                    if (heap.Beats(bound) && (include is null || include(i)))
+                    {
+                        Offer(ref heap, i, userBias, rated, cap);
+                    }
+                }
+
+                // Every movie not reached yet has evidence below cap * theta.
+                if (!heap.Beats(cap * (double)theta))
+                {
+                    break;
+                }
+
+                if (theta == 0)
+                {
+                    // Everything with a rated neighbour was reached; the rest score from no evidence at all.
+                    for (int i = 0; i < n; i++)
+                    {
+                        if (state[i] == 0 && (include is null || include(i)))
+                        {
+                            Offer(ref heap, i, userBias, rated, cap);
+                        }
+                    }
+
+                    break;
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(rated);
+            ArrayPool<byte>.Shared.Return(state);
+            ArrayPool<int>.Shared.Return(reached);
+            ArrayPool<double>.Shared.Return(sums);
+        }
+
+        return heap.Drain();
+    }
+
+    private void Offer(ref TopHeap heap, int i, float userBias, float[] rated, int cap)
+    {
+        float score = WalkScore(i, userBias, rated, cap, heap.Full ? heap.WorstScore : float.NegativeInfinity);
+        if (!float.IsNaN(score))
+        {
+            heap.Offer(i, score);
+        }
+    }
+
+    /// <summary>
+    /// Movie i's ranking score from the rated movies among its neighbours, most similar first, up to K of them (summed as
+    /// <see cref="Score"/> sums them); NaN as soon as the evidence cannot reach <paramref name="floor"/> any more.
+    /// </summary>
+    private float WalkScore(int i, float userBias, float[] rated, int cap, float floor)
+    {
+        ReadOnlySpan<int> neighbors = _neighbors.NeighborsOf(i);
+        ReadOnlySpan<float> sims = _neighbors.SimilaritiesOf(i);
+        double num = 0, den = 0;
+        int hits = 0;
+        for (int p = 0; p < neighbors.Length && hits < Options.K; p++)
+        {
+            if ((p & 15) == 0 && (den + ((cap - hits) * (double)sims[p])) * (1 + 1e-6) < floor)
+            {
+                return float.NaN;
+            }
+
+            float r = rated[neighbors[p]];
+            if (!float.IsNaN(r))
+            {
+                num += sims[p] * Term(neighbors[p], userBias, r);
+                den += sims[p];
+                hits++;
+            }
+        }
+
+        return RankingScore(i, userBias, num, den, hits);
+    }
+
+    /// <summary>The k best (score, movie) pairs so far in a min-heap: the root ranks lowest; ties go to the lower index.</summary>
+    private struct TopHeap(int k)
+    {
+        private readonly int[] _items = new int[k];
+        private readonly float[] _scores = new float[k];
+        private int _size;
+
+        public readonly bool Full => _size == _items.Length;
+
+        public readonly float WorstScore => _scores[0];
+
+        /// <summary>Whether a movie whose score is at most <paramref name="bound"/> could still enter (rounded up a hair).</summary>
+        public readonly bool Beats(double bound) => _items.Length > 0 && (!Full || bound * (1 + 1e-6) >= _scores[0]);
+
+        public void Offer(int i, float score)
+        {
+            if (_size < _items.Length)
+            {
+                _items[_size] = i;
+                _scores[_size] = score;
+                HeapUp(_items, _scores, _size++);
+            }
+            else if (_items.Length > 0 && Ranks(score, i, _scores[0], _items[0]))
+            {
+                _items[0] = i;
+                _scores[0] = score;
+                HeapDown(_items, _scores, _size);
+            }
+        }
+
+        public RankedTop Drain()
+        {
+            var top = new int[_size];
+            var scores = new float[_size];
+            for (int r = _size - 1; r >= 0; r--)
+            {
+                top[r] = _items[0];
+                scores[r] = _scores[0];
+                _items[0] = _items[_size - 1];
+                _scores[0] = _scores[_size - 1];
+                HeapDown(_items, _scores, --_size);
+            }
+
+            return new RankedTop(top, scores);
+        }
+    }
+
+    // (score a, item a) ranks above (score b, item b): higher score, or the same score and the lower index.
+    private static bool Ranks(float a, int ia, float b, int ib) => a > b || (a == b && ia < ib);
+
+    // A min-heap of the k best so far: the root is the one that ranks lowest.
+    private static void HeapUp(int[] items, float[] scores, int pos)
+    {
+        while (pos > 0)
+        {
+            int parent = (pos - 1) / 2;
+            if (!Ranks(scores[parent], items[parent], scores[pos], items[pos]))
+            {
+                break;
+            }
+
+            (items[parent], items[pos]) = (items[pos], items[parent]);
+            (scores[parent], scores[pos]) = (scores[pos], scores[parent]);
+            pos = parent;
+        }
+    }
+
+    private static void HeapDown(int[] items, float[] scores, int size)
+    {
+        int pos = 0;
+        while (true)
+        {
+            int left = (2 * pos) + 1;
+            if (left >= size)
+            {
+                break;
+            }
+
+            int worst = left;
+            if (left + 1 < size && Ranks(scores[left], items[left], scores[left + 1], items[left + 1]))
+            {
+                worst = left + 1;
+            }
+
+            if (!Ranks(scores[pos], items[pos], scores[worst], items[worst]))
+            {
+                break;
+            }
+
+            (items[pos], items[worst]) = (items[worst], items[pos]);
+            (scores[pos], scores[worst]) = (scores[worst], scores[pos]);
+            pos = worst;
+        }
     }
 
     // User-based: walk u's neighbours most similar first; each movie takes the first k of them that rated it, which
