@@ -70,7 +70,11 @@ public static class HostingExtensions
         builder.Services.Configure<ExceptionHandlerOptions>(o => o.SuppressDiagnosticsCallback = c => c.Exception is BadHttpRequestException);
         // Binding failures (malformed JSON, a query value that is not a number) throw, so the handler can name the field.
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, Contracts.MovieRecJsonContext.Default);
+        });
 
         long maxBody = builder.Configuration.GetValue<long?>($"{MovieRecOptions.Section}:{nameof(MovieRecOptions.MaxRequestBodyBytes)}")
             ?? new MovieRecOptions().MaxRequestBodyBytes;

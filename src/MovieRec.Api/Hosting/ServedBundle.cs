@@ -55,6 +55,16 @@ public sealed class ServedBundle
         // Capabilities are resolved once per bundle, here.
         Capabilities = bundle.Models.ToFrozenDictionary(m => m.Key, m => m.Value.Capabilities, StringComparer.OrdinalIgnoreCase);
         SimilarModels = [.. ModelNames.Where(name => Capabilities[name].SimilarItems is not null)];
+
+        // The fast rankers build their packed copies lazily: build them (and compile their code) now, at load, so that the
+        // first requests after a start or a swap do not pay for it.
+        foreach ((string name, IRecommenderModel model) in bundle.Models)
+        {
+            if (Capabilities[name].TopRanker is { } ranker && model.Train.UserCount > 0)
+            {
+                ranker.Top(0, 10, model.Train.ItemsOf(0), null);
+            }
+        }
     }
 
     public ModelBundle Bundle { get; }

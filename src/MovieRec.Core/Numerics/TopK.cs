@@ -189,27 +189,30 @@ public static class TopK
             }
         }
 
-        // Candidates are in index order, so a stable sort by exact score keeps ties in index order, as Select does.
-        var scored = new List<(int Index, float Score)>(candidates.Count);
+        var items = new int[candidates.Count];
+        var scores = new float[candidates.Count];
+        int scored = 0;
         foreach (int i in candidates)
         {
             float score = exact(i);
             if (!float.IsNaN(score))
             {
-                scored.Add((i, score));
+                items[scored] = i;
+                scores[scored++] = score;
             }
         }
 
-        (int Index, float Score)[] ranked = [.. scored.OrderByDescending(c => c.Score)];
-        int count = Math.Min(k, ranked.Length);
-        var items = new int[count];
-        var scores = new float[count];
-        for (int r = 0; r < count; r++)
+        // Candidates are in index order: best score first, ties to the lower index, as Select ranks them.
+        int[] order = Select(scores.AsSpan(0, scored), Math.Min(k, scored));
+        int[] topItems = new int[order.Length];
+        float[] topScores = new float[order.Length];
+        for (int r = 0; r < order.Length; r++)
         {
-            (items[r], scores[r]) = ranked[r];
+            topItems[r] = items[order[r]];
+            topScores[r] = scores[order[r]];
         }
 
-        return new RankedTop(items, scores);
+        return new RankedTop(topItems, topScores);
     }
 
     // a ranks above b: higher score, or the same score and a lower index.

@@ -16,7 +16,7 @@ public sealed class TopRankerTests
 {
     private static readonly RatingMatrix Small = RatingMatrix.Build(Fixtures.SyntheticRatings(80, 120));
 
-    public static TheoryData<string> SmallModels => ["svd", "implicit-als", "item-knn", "item-knn-lists", "item-knn-support", "hybrid"];
+    public static TheoryData<string> SmallModels => ["svd", "implicit-als", "item-knn", "item-knn-lists", "item-knn-support", "item-knn-bounds", "item-knn-lists-bounds", "hybrid"];
 
     [SkippableFact]
     public void On_ml_latest_small_the_top_10_of_every_user_is_the_unoptimised_top_10()
@@ -102,8 +102,18 @@ public sealed class TopRankerTests
         "item-knn-lists" => new ItemKnnTrainer(new KnnOptions { K = 5, DenseCutover = 10, MaxNeighbors = 20 }).Fit(Small),
         // Support ranking: the score is the evidence itself, so exact ties are common.
         "item-knn-support" => new ItemKnnTrainer(new KnnOptions { K = 3, RankBy = KnnRankingScore.Support }).Fit(Small),
+        // Histories this small would scatter; these rank every user by bounds (the path long histories take).
+        "item-knn-bounds" => Bounded(new ItemKnnTrainer(new KnnOptions { K = 10 }).Fit(Small)),
+        "item-knn-lists-bounds" => Bounded(new ItemKnnTrainer(new KnnOptions { K = 5, DenseCutover = 10, MaxNeighbors = 20 }).Fit(Small)),
         _ => ModelRegistry.Hybrid(new HybridOptions { RankingModel = "implicit-als" }, new ModelContext(42)).Fit(Small),
     };
+
+    private static KnnModel Bounded(IRecommenderModel model)
+    {
+        var knn = (KnnModel)model;
+        knn.TopScatterLimit = 0;
+        return knn;
+    }
 
     // The user's ratings without every fourth one, plus two movies they had not rated (a live user's changes).
     private static UserHistory HistoryWithChanges(RatingMatrix train, int u)

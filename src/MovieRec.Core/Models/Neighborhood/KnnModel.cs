@@ -571,19 +571,99 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
     }
 
     /// <summary>
-    /// The item-based top k without scoring every movie. A movie's ranking score is at most its evidence (the summed
+    /// The item-based top k without scoring every movie, by scatter for a short history, by bounds for a long one; the same
+    /// result as Score then TopK.Select, ties to the lower index included.
+    /// </summary>
+    private RankedTop TopItemBased(float userBias, ReadOnlySpan<int> items, ReadOnlySpan<float> values, int k, ReadOnlySpan<int> excludeSorted,
+        Func<int, bool>? include)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(k);
+        long pairs = 0;
+        foreach (int j in items)
+        {
+            pairs += _neighbors.NeighborsOf(j).Length;
+        }
+
+        return pairs <= TopScatterLimit
+            ? TopByScatter(userBias, items, values, k, excludeSorted, include)
+            : TopByBounds(userBias, items, values, k, excludeSorted, include);
+    }
+
+    /// <summary>Below this many (rated movie, neighbour) pairs the item-based top scatters them all; above it, it bounds.</summary>
+    internal int TopScatterLimit { get; set; } = 1 << 16;
+
+    /// <summary>
+    /// A short history's top: every rated movie hands its whole list out, summing each movie's evidence and weighted terms
+    /// directly (in history order, not Score's order, so equal up to rounding); a movie with more than K rated neighbours
+    /// walks its list instead. The movies within rounding of the k-th best are then scored exactly, as Score does.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private RankedTop TopByScatter(float userBias, ReadOnlySpan<int> items, ReadOnlySpan<float> values, int k, ReadOnlySpan<int> excludeSorted,
+        Func<int, bool>? include)
+    {
+        int n = Train.ItemCount, kk = Options.K;
+        int cap = Math.Min(kk, items.Length);
+        float[] rated = ArrayPool<float>.Shared.Rent(n);
+        float[] approximate = ArrayPool<float>.Shared.Rent(n);
+        int[] count = ArrayPool<int>.Shared.Rent(n);
+        double[] num = ArrayPool<double>.Shared.Rent(n);
+        double[] den = ArrayPool<double>.Shared.Rent(n);
+        try
+        {
+            Array.Fill(rated, float.NaN, 0, n);
+            Array.Clear(count, 0, n);
+            Array.Clear(num, 0, n);
+            Array.Clear(den, 0, n);
+            for (int p = 0; p < items.Length; p++)
+            {
+                rated[items[p]] = values[p];
+                float term = Term(items[p], userBias, values[p]);
+                ReadOnlySpan<int> neighbors = _neighbors.NeighborsOf(items[p]);
+                ReadOnlySpan<float> sims = _neighbors.SimilaritiesOf(items[p]);
+                for (int q = 0; q < neighbors.Length; q++)
+                {
+                    int i = neighbors[q];
+                    count[i]++;
+                    num[i] += sims[q] * term;
+                    den[i] += sims[q];
+                }
+            }
+
+            float largest = 0;
+            for (int i = 0; i < n; i++)
+            {
+                float score = count[i] <= kk ? RankingScore(i, userBias, num[i], den[i], count[i]) : ExactScore(i, userBias, rated, cap, float.NegativeInfinity);
+                approximate[i] = score;
+                largest = MathF.Max(largest, MathF.Abs(score));
+            }
+
+            // Another summation order moves a sum by far less than a float's last bits; allow a few of them.
+            float tolerance = (largest * 1e-6f) + 1e-30f;
+            return TopK.SelectRefined(approximate.AsSpan(0, n), tolerance, k, excludeSorted, include,
+                i => ExactScore(i, userBias, rated, cap, float.NegativeInfinity));
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(rated);
+            ArrayPool<float>.Shared.Return(approximate);
+            ArrayPool<int>.Shared.Return(count);
+            ArrayPool<double>.Shared.Return(num);
+            ArrayPool<double>.Shared.Return(den);
+        }
+    }
+
+    /// <summary>
+    /// A long history's top. A movie's ranking score is at most its evidence (the summed
     /// similarity of the up to K rated neighbours it gathers, times a place on the scale of at most 1). Rounds lower a
     /// similarity level theta: each rated movie hands its neighbours at or above theta (its list is most similar first) to
     /// them, so a movie that got c of them with sum s has evidence at most s + (min(K, rated) - c) theta, and one that got
     /// none at most min(K, rated) theta. Movies are scored exactly (a walk down their list, summed as <see cref="Score"/>
     /// sums) best bound first until the bound falls below the k-th best score; rounds end once min(K, rated) theta does.
-    /// Same result as Score then TopK.Select, ties to the lower index included.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private RankedTop TopItemBased(float userBias, ReadOnlySpan<int> items, ReadOnlySpan<float> values, int k, ReadOnlySpan<int> excludeSorted,
+    private RankedTop TopByBounds(float userBias, ReadOnlySpan<int> items, ReadOnlySpan<float> values, int k, ReadOnlySpan<int> excludeSorted,
         Func<int, bool>? include)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(k);
         int n = Train.ItemCount;
         int cap = Math.Min(Options.K, items.Length);
         float[] rated = ArrayPool<float>.Shared.Rent(n);
@@ -694,7 +774,7 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
 
     private void Offer(ref TopHeap heap, int i, float userBias, float[] rated, int cap)
     {
-        float score = WalkScore(i, userBias, rated, cap, heap.Full ? heap.WorstScore : float.NegativeInfinity);
+        float score = ExactScore(i, userBias, rated, cap, heap.Full ? heap.WorstScore : float.NegativeInfinity);
         if (!float.IsNaN(score))
         {
             heap.Offer(i, score);
@@ -702,10 +782,11 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
     }
 
     /// <summary>
-    /// Movie i's ranking score from the rated movies among its neighbours, most similar first, up to K of them (summed as
-    /// <see cref="Score"/> sums them); NaN as soon as the evidence cannot reach <paramref name="floor"/> any more.
+    /// Movie i's ranking score from the up to K rated movies most similar to it: a walk down its list, summed most similar
+    /// first (ties by index) as <see cref="Score"/> sums them, that stops (NaN) as soon as the evidence cannot reach
+    /// <paramref name="floor"/> any more.
     /// </summary>
-    private float WalkScore(int i, float userBias, float[] rated, int cap, float floor)
+    private float ExactScore(int i, float userBias, float[] rated, int cap, float floor)
     {
         ReadOnlySpan<int> neighbors = _neighbors.NeighborsOf(i);
         ReadOnlySpan<float> sims = _neighbors.SimilaritiesOf(i);
