@@ -136,7 +136,7 @@ internal static class AbTestCommand
         }
         else
         {
-            console.MarkupLineInterpolated($"p-value {P(r.PValue)} (z-test with user-level variance; impression-level two-proportion z-test {P(r.ImpressionLevelPValue)})");
+            console.MarkupLineInterpolated($"p-value {P(r.PValue)} (Welch t-test, the user as the unit; impression-level two-proportion z-test {P(r.ImpressionLevelPValue)})");
         }
 
         string from = r.SequentialDecisionAtUsers is long at ? $", significant from user {at}" : "";
