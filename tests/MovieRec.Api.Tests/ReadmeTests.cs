@@ -23,6 +23,11 @@ public sealed class ReadmeTests
         Assert.Equal(limits.AdminPermitsPerMinute.ToString(CultureInfo.InvariantCulture), DefaultOf("MovieRec:RateLimit:AdminPermitsPerMinute"));
         Assert.Equal(options.Metrics.Enabled ? "true" : "false", DefaultOf("MovieRec:Metrics:Enabled"));
         Assert.Equal(options.Metrics.RequireAdminKey ? "true" : "false", DefaultOf("MovieRec:Metrics:RequireAdminKey"));
+        Assert.Null(options.Tracing.OtlpEndpoint);
+        Assert.StartsWith("none (tracing off)", DefaultOf("MovieRec:Tracing:OtlpEndpoint"), StringComparison.Ordinal);
+        Assert.Equal(options.Tracing.Protocol, DefaultOf("MovieRec:Tracing:Protocol"));
+        Assert.Equal(options.Tracing.SampleRatio.ToString(CultureInfo.InvariantCulture), DefaultOf("MovieRec:Tracing:SampleRatio"));
+        Assert.Equal(options.Tracing.ServiceName, DefaultOf("MovieRec:Tracing:ServiceName"));
     }
 
     /// <summary>The second cell of the table row whose first cell is the key, without backticks.</summary>

@@ -84,6 +84,7 @@ public static class HostingExtensions
 
         builder.AddMovieRecTraffic();
         builder.AddMovieRecMetrics();
+        builder.AddMovieRecTracing();
         builder.Services.AddEndpointsApiExplorer();
         builder.Services.AddMovieRecSwagger();
         return builder;

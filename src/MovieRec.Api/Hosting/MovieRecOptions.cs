@@ -63,6 +63,10 @@ public sealed class MovieRecOptions
     [ValidateObjectMembers]
     public MetricsOptions Metrics { get; set; } = new();
 
+    /// <summary>OpenTelemetry tracing over OTLP (<c>MovieRec:Tracing</c>); off unless an endpoint is configured.</summary>
+    [ValidateObjectMembers]
+    public TracingOptions Tracing { get; set; } = new();
+
     /// <summary>Body limit of <c>POST /ratings/batch</c> (10,000 rows need about 700 KB).</summary>
     [Range(1024, 256 * 1024 * 1024)]
     public long MaxBatchBodyBytes { get; set; } = 4 * 1024 * 1024;
