@@ -78,6 +78,7 @@ public sealed class MetricsTests(MovieRecApiFactory factory) : IClassFixture<Mov
         Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync("/recommend/user?userId=2&n=3")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync($"/movies/{Fixtures.MovieId(1)}/similar?n=3&model=svd")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await _client.PostAsJsonAsync("/predict", new PredictRequest { UserId = 1, MovieId = Fixtures.MovieId(0), Model = "baseline" })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _client.PostAsJsonAsync("/recommend/batch", new BatchRecommendationRequest { UserIds = [1, 2], Model = "svd" })).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await _client.GetAsync("/no/such/path/12345")).StatusCode);
 
         IReadOnlyList<PrometheusSample> after = await ScrapeAsync();
@@ -86,6 +87,7 @@ public sealed class MetricsTests(MovieRecApiFactory factory) : IClassFixture<Mov
         Assert.Equal(1, Delta(new() { ["endpoint"] = "/recommend/user", ["method"] = "GET", ["model"] = "implicit-als", ["code"] = "200" }));
         Assert.Equal(1, Delta(new() { ["endpoint"] = "/movies/{id:int}/similar", ["method"] = "GET", ["model"] = "svd", ["code"] = "200" }));
         Assert.Equal(1, Delta(new() { ["endpoint"] = "/predict/", ["method"] = "POST", ["model"] = "baseline", ["code"] = "200" }));
+        Assert.Equal(1, Delta(new() { ["endpoint"] = "/recommend/batch", ["method"] = "POST", ["model"] = "svd", ["code"] = "200" }));
         Assert.Equal(1, Delta(new() { ["endpoint"] = "unmatched", ["method"] = "GET", ["model"] = "", ["code"] = "404" }));
         // The raw path never becomes a label value.
         Assert.DoesNotContain(after, s => s.Labels.Values.Any(v => v.Contains("12345", StringComparison.Ordinal)));

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using MovieRec.Api.Contracts;
+using MovieRec.Api.Extensions;
 using MovieRec.Api.Hosting;
 using MovieRec.Core.Data;
 using MovieRec.Core.Models;
@@ -30,7 +31,7 @@ public static class BatchRecommendationApi
     }
 
     public static Results<Ok<BatchRecommendationResponse>, ValidationProblem, ProblemHttpResult> RecommendBatch(
-        BatchRecommendationRequest request, ModelHost host, LiveFeedback feedback, IOptions<MovieRecOptions> options)
+        BatchRecommendationRequest request, ModelHost host, LiveFeedback feedback, IOptions<MovieRecOptions> options, HttpContext? context = null)
     {
         if (host.Current is not ServedBundle bundle)
         {
@@ -53,6 +54,8 @@ public static class BatchRecommendationApi
         {
             return unknownModel!;
         }
+
+        context.SetAnsweringModel(model.Name);
 
         // Live ratings are read once per entry, so each list and its LiveVersion agree.
         var live = new UserLiveRatings?[ids.Count];
