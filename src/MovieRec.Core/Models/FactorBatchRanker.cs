@@ -26,11 +26,11 @@ public sealed class FactorBatchRanker
     /// <summary>Items per packed panel: two <see cref="Vector256{T}"/> of floats.</summary>
     private const int PanelWidth = 16;
 
-    /// <summary>Users scored together against a panel (8 accumulators in registers).</summary>
-    private const int UserTile = 4;
+    /// <summary>Users scored together against a panel: 12 accumulators, enough to keep both FMA pipes busy, in 16 registers.</summary>
+    private const int UserTile = 6;
 
-    /// <summary>Users sharing one pass over all the item panels (their score rows stay in L2).</summary>
-    private const int UserBlock = 32;
+    /// <summary>Users sharing one pass over all the item panels (24 rows of 9.7k scores, about 1 MB, stay near L2).</summary>
+    private const int UserBlock = 24;
 
     private static readonly ConditionalWeakTable<IRecommenderModel, FactorBatchRanker?> Rankers = [];
 
@@ -183,6 +183,7 @@ public sealed class FactorBatchRanker
         ref float output = ref MemoryMarshal.GetArrayDataReference(rows);
         for (int p = 0; p < _panels; p++)
         {
+            // One panel (K x 16 floats) stays in L1 while every tile of the block passes over it.
             ref float panel = ref Unsafe.Add(ref panels, p * k * PanelWidth);
             for (int t = 0; t < count; t += UserTile)
             {
@@ -192,62 +193,75 @@ public sealed class FactorBatchRanker
                 ref float x1 = ref MemoryMarshal.GetReference(UserRow(users[first + t + Math.Min(1, n - 1)]));
                 ref float x2 = ref MemoryMarshal.GetReference(UserRow(users[first + t + Math.Min(2, n - 1)]));
                 ref float x3 = ref MemoryMarshal.GetReference(UserRow(users[first + t + Math.Min(3, n - 1)]));
-                Vector256<float> a0 = default, b0 = default, a1 = default, b1 = default, a2 = default, b2 = default, a3 = default, b3 = default;
+                ref float x4 = ref MemoryMarshal.GetReference(UserRow(users[first + t + Math.Min(4, n - 1)]));
+                ref float x5 = ref MemoryMarshal.GetReference(UserRow(users[first + t + Math.Min(5, n - 1)]));
+                Vector256<float> a0 = default, b0 = default, a1 = default, b1 = default, a2 = default, b2 = default;
+                Vector256<float> a3 = default, b3 = default, a4 = default, b4 = default, a5 = default, b5 = default;
                 for (int f = 0; f < k; f++)
                 {
                     Vector256<float> lo = Vector256.LoadUnsafe(ref panel, (nuint)(f * PanelWidth));
                     Vector256<float> hi = Vector256.LoadUnsafe(ref panel, (nuint)((f * PanelWidth) + 8));
-                    var s0 = Vector256.Create(Unsafe.Add(ref x0, f));
-                    var s1 = Vector256.Create(Unsafe.Add(ref x1, f));
-                    var s2 = Vector256.Create(Unsafe.Add(ref x2, f));
-                    var s3 = Vector256.Create(Unsafe.Add(ref x3, f));
-                    a0 = Vector256.MultiplyAddEstimate(s0, lo, a0);
-                    b0 = Vector256.MultiplyAddEstimate(s0, hi, b0);
-                    a1 = Vector256.MultiplyAddEstimate(s1, lo, a1);
-                    b1 = Vector256.MultiplyAddEstimate(s1, hi, b1);
-                    a2 = Vector256.MultiplyAddEstimate(s2, lo, a2);
-                    b2 = Vector256.MultiplyAddEstimate(s2, hi, b2);
-                    a3 = Vector256.MultiplyAddEstimate(s3, lo, a3);
-                    b3 = Vector256.MultiplyAddEstimate(s3, hi, b3);
+                    var s = Vector256.Create(Unsafe.Add(ref x0, f));
+                    a0 = Vector256.MultiplyAddEstimate(s, lo, a0);
+                    b0 = Vector256.MultiplyAddEstimate(s, hi, b0);
+                    s = Vector256.Create(Unsafe.Add(ref x1, f));
+                    a1 = Vector256.MultiplyAddEstimate(s, lo, a1);
+                    b1 = Vector256.MultiplyAddEstimate(s, hi, b1);
+                    s = Vector256.Create(Unsafe.Add(ref x2, f));
+                    a2 = Vector256.MultiplyAddEstimate(s, lo, a2);
+                    b2 = Vector256.MultiplyAddEstimate(s, hi, b2);
+                    s = Vector256.Create(Unsafe.Add(ref x3, f));
+                    a3 = Vector256.MultiplyAddEstimate(s, lo, a3);
+                    b3 = Vector256.MultiplyAddEstimate(s, hi, b3);
+                    s = Vector256.Create(Unsafe.Add(ref x4, f));
+                    a4 = Vector256.MultiplyAddEstimate(s, lo, a4);
+                    b4 = Vector256.MultiplyAddEstimate(s, hi, b4);
+                    s = Vector256.Create(Unsafe.Add(ref x5, f));
+                    a5 = Vector256.MultiplyAddEstimate(s, lo, a5);
+                    b5 = Vector256.MultiplyAddEstimate(s, hi, b5);
                 }
 
-                nuint at = (nuint)((t * stride) + (p * PanelWidth));
-                a0.StoreUnsafe(ref output, at);
-                b0.StoreUnsafe(ref output, at + 8);
+                ref float o = ref Unsafe.Add(ref output, (t * stride) + (p * PanelWidth));
+                Store(ref o, 0, a0, b0);
                 if (n > 1)
                 {
-                    a1.StoreUnsafe(ref output, at + (nuint)stride);
-                    b1.StoreUnsafe(ref output, at + (nuint)stride + 8);
+                    Store(ref o, stride, a1, b1);
                 }
 
                 if (n > 2)
                 {
-                    a2.StoreUnsafe(ref output, at + (nuint)(2 * stride));
-                    b2.StoreUnsafe(ref output, at + (nuint)(2 * stride) + 8);
+                    Store(ref o, 2 * stride, a2, b2);
                 }
 
                 if (n > 3)
                 {
-                    a3.StoreUnsafe(ref output, at + (nuint)(3 * stride));
-                    b3.StoreUnsafe(ref output, at + (nuint)(3 * stride) + 8);
+                    Store(ref o, 3 * stride, a3, b3);
+                }
+
+                if (n > 4)
+                {
+                    Store(ref o, 4 * stride, a4, b4);
+                }
+
+                if (n > 5)
+                {
+                    Store(ref o, 5 * stride, a5, b5);
                 }
             }
         }
     }
 
-    /// <summary>One user's exact top-k from their row of product scores (see the class remarks).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(ref float row, int at, Vector256<float> lo, Vector256<float> hi)
+    {
+        lo.StoreUnsafe(ref row, (nuint)at);
+        hi.StoreUnsafe(ref row, (nuint)(at + 8));
+    }
+
+    /// <summary>One user's exact top-k from their row of product scores (see the class remarks), in one pass over the row.</summary>
     private (int[] Items, float[] Scores) Select(int u, Span<float> row, int k, bool excludeRated, bool[]? allowed)
     {
-        // Product score = offset + item bias + dot, added in the model's order; NaN marks what is not eligible.
-        float offset = _mf is null ? 0 : _mf.GlobalMean + _mf.UserBias(u);
-        if (_mf is not null)
-        {
-            for (int i = 0; i < row.Length; i++)
-            {
-                row[i] = offset + _mf.ItemBias(i) + row[i];
-            }
-        }
-
+        // NaN marks what is not eligible.
         if (excludeRated)
         {
             foreach (int i in Train.ItemsOf(u))
@@ -267,19 +281,40 @@ public sealed class FactorBatchRanker
             }
         }
 
-        // The k-th best product score among the eligible items (a min-heap of values).
-        int heapSize = Math.Min(k, row.Length);
-        float[] heap = ArrayPool<float>.Shared.Rent(Math.Max(1, heapSize));
+        // Each of the two dot products is within γ_K Σ|x_f y_f| <= γ_K |x| |y| of the exact one (γ_K ~ K u, u = 2^-24), and
+        // the bias additions round once more each; ε doubles that bound, and the two sides together differ by at most 2ε.
+        float offset = _mf is null ? 0 : _mf.GlobalMean + _mf.UserBias(u);
+        float scale = (UserRowNorm(u) * _maxItemNorm) + MathF.Abs(offset) + _maxAbsItemBias;
+        float margin = 2f * 2f * (((2 * _factors) + 8) * (1f / (1 << 24))) * scale;
+        if (!float.IsFinite(margin))
+        {
+            // Infinite or NaN factors: no bound holds, so every eligible item is re-scored.
+            margin = float.PositiveInfinity;
+        }
+
+        // A min-heap of the k best product scores so far; an item is a candidate when it is within the margin of the
+        // k-th best seen before it (that floor only rises, so the final floor keeps every item of the true top-k).
+        bool bounded = k <= row.Length;
+        Span<float> heap = !bounded ? default : k <= 256 ? stackalloc float[k] : new float[k];
         int size = 0;
+        float floor = float.NegativeInfinity;
+        var candidates = new List<int>(Math.Min(row.Length, k + 32));
         for (int i = 0; i < row.Length; i++)
         {
-            float s = row[i];
-            if (float.IsNaN(s))
+            float s = _mf is null ? row[i] : offset + _mf.ItemBias(i) + row[i];
+            if (!(s >= floor))
+            {
+                continue; // below the floor, or NaN
+            }
+
+            row[i] = s;
+            candidates.Add(i);
+            if (!bounded)
             {
                 continue;
             }
 
-            if (size < heapSize)
+            if (size < k)
             {
                 heap[size] = s;
                 SiftUp(heap, size++);
@@ -289,45 +324,37 @@ public sealed class FactorBatchRanker
                 heap[0] = s;
                 SiftDown(heap, size);
             }
-        }
-
-        float threshold = float.NegativeInfinity;
-        if (size == k)
-        {
-            // Each of the two dot products is within γ_K Σ|x_f y_f| <= γ_K |x| |y| of the exact one (γ_K ~ K u, u = 2^-24),
-            // and the bias additions round once more each: the bound is doubled for safety.
-            float scale = (UserRowNorm(u) * _maxItemNorm) + MathF.Abs(offset) + _maxAbsItemBias;
-            float epsilon = 2f * (((2 * _factors) + 8) * (1f / (1 << 24))) * scale;
-            threshold = heap[0] - (2 * epsilon);
-            if (!float.IsFinite(threshold))
+            else
             {
-                // Infinite or NaN factors: no bound holds, so every eligible item is re-scored.
-                threshold = float.NegativeInfinity;
+                continue;
+            }
+
+            if (size == k)
+            {
+                floor = heap[0] - margin;
             }
         }
 
-        ArrayPool<float>.Shared.Return(heap);
-
-        var candidates = new List<(int Item, float Score)>(k + 16);
-        for (int i = 0; i < row.Length; i++)
+        var exact = new List<(int Item, float Score)>(Math.Min(candidates.Count, k + 32));
+        foreach (int i in candidates)
         {
-            if (row[i] >= threshold)
+            if (row[i] >= floor)
             {
-                float exact = Exact(u, i);
-                if (!float.IsNaN(exact))
+                float score = Exact(u, i);
+                if (!float.IsNaN(score))
                 {
-                    candidates.Add((i, exact));
+                    exact.Add((i, score));
                 }
             }
         }
 
-        candidates.Sort(static (a, b) => a.Score != b.Score ? b.Score.CompareTo(a.Score) : a.Item.CompareTo(b.Item));
-        int take = Math.Min(k, candidates.Count);
+        exact.Sort(static (a, b) => a.Score != b.Score ? b.Score.CompareTo(a.Score) : a.Item.CompareTo(b.Item));
+        int take = Math.Min(k, exact.Count);
         int[] items = new int[take];
         float[] scores = new float[take];
         for (int r = 0; r < take; r++)
         {
-            (items[r], scores[r]) = candidates[r];
+            (items[r], scores[r]) = exact[r];
         }
 
         return (items, scores);
@@ -335,7 +362,7 @@ public sealed class FactorBatchRanker
 
     private float UserRowNorm(int u) => TensorPrimitives.Norm(UserRow(u));
 
-    private static void SiftUp(float[] heap, int pos)
+    private static void SiftUp(Span<float> heap, int pos)
     {
         while (pos > 0)
         {
@@ -350,7 +377,7 @@ public sealed class FactorBatchRanker
         }
     }
 
-    private static void SiftDown(float[] heap, int size)
+    private static void SiftDown(Span<float> heap, int size)
     {
         int pos = 0;
         while (true)

@@ -1,0 +1,147 @@
+using BenchmarkDotNet.Attributes;
+using MovieRec.Core.Data;
+using MovieRec.Core.Models;
+using MovieRec.Core.Models.Hybrid;
+using MovieRec.Core.Numerics;
+
+namespace MovieRec.Benchmarks;
+
+/// <summary>
+/// The scoring kernels behind /recommend/user and POST /recommend/batch: one user's top-10 (Score + TopK, the single
+/// path), 1,000 users one by one on one thread (the baseline), and 1,000 users batched (the blocked matrix-matrix kernel
+/// for svd, implicit-als and the hybrid; per-user scoring in parallel for item-knn, as the endpoint falls back).
+/// Models are trained in the set-up on ml-latest-small when ../shared/datasets/ml-latest-small (or MOVIEREC_BENCH_DATA)
+/// is there, else on a synthetic matrix of its shape (610 users x 9,742 movies, 100,836 ratings); trained models are kept
+/// in the temp folder between the benchmark processes. The hybrid here blends only the baseline: its top-N is its
+/// implicit-als ranker's Score either way, so the kernel measured is the default hybrid's.
+/// </summary>
+[MemoryDiagnoser]
+public class ScoringBenchmarks
+{
+    private const int BatchUsers = 1000;
+    private const int N = 10;
+
+    private IRecommenderModel _model = null!;
+    private FactorBatchRanker? _ranker;
+    private int[] _users = [];
+    private int _next;
+
+    [Params("svd", "implicit-als", "item-knn", "hybrid")]
+    public string Model { get; set; } = "svd";
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        (RatingMatrix train, string source) = Matrix();
+        string cache = Path.Combine(Path.GetTempPath(), $"movierec-bench-{source}-{Model}.model");
+        if (File.Exists(cache))
+        {
+            using FileStream stream = File.OpenRead(cache);
+            _model = ModelSerializer.Load(stream, train);
+        }
+        else
+        {
+            IRecommenderTrainer trainer = Model == "hybrid"
+                ? ModelRegistry.Hybrid(new HybridOptions { BaseModels = ["baseline"], RankingModel = "implicit-als" }, new ModelContext())
+                : ModelRegistry.Create(Model);
+            _model = trainer.Fit(train);
+            using FileStream stream = File.Create(cache);
+            ModelSerializer.Save(_model, stream, includeMatrix: false);
+        }
+
+        _ranker = FactorBatchRanker.For(_model);
+        _users = [.. Enumerable.Range(0, BatchUsers).Select(j => j % train.UserCount)];
+        Console.WriteLine($"// {Model} on {source}: {train.UserCount} users x {train.ItemCount} movies; batch kernel: {_ranker is not null}");
+    }
+
+    [Benchmark]
+    public int[] OneUser()
+    {
+        int u = _users[_next++ % _users.Length];
+        return Single(u);
+    }
+
+    [Benchmark(Baseline = true)]
+    public int ThousandUsersOneByOne()
+    {
+        int total = 0;
+        foreach (int u in _users)
+        {
+            total += Single(u).Length;
+        }
+
+        return total;
+    }
+
+    [Benchmark]
+    public int ThousandUsersBatched()
+    {
+        int total = 0;
+        if (_ranker is not null)
+        {
+            foreach ((int[] items, float[] _) in _ranker.Rank(_users, N, excludeRated: true))
+            {
+                total += items.Length;
+            }
+
+            return total;
+        }
+
+        int[][] lists = new int[_users.Length][];
+        Parallel.For(0, _users.Length, j => lists[j] = Single(_users[j]));
+        foreach (int[] list in lists)
+        {
+            total += list.Length;
+        }
+
+        return total;
+    }
+
+    private int[] Single(int u)
+    {
+        float[] scores = new float[_model.Train.ItemCount];
+        _model.Score(u, scores);
+        return TopK.Select(scores, N, _model.Train.ItemsOf(u));
+    }
+
+    private static (RatingMatrix Train, string Source) Matrix()
+    {
+        string? folder = Environment.GetEnvironmentVariable("MOVIEREC_BENCH_DATA") ?? FindShared("datasets", "ml-latest-small");
+        if (folder is not null && Directory.Exists(folder))
+        {
+            return (RatingMatrix.Build([.. MovieLensLoader.Load(folder).Ratings]), "ml-latest-small");
+        }
+
+        // The same shape, from a fixed seed: 610 users x 9,742 movies, 100,836 ratings, popularity skewed.
+        var random = new Random(42);
+        var ratings = new HashSet<(int, int)>();
+        var list = new List<Rating>(100_836);
+        while (list.Count < 100_836)
+        {
+            int user = 1 + random.Next(610);
+            int movie = 1 + (int)(9742 * Math.Pow(random.NextDouble(), 2));
+            if (ratings.Add((user, movie)))
+            {
+                list.Add(new Rating(user, movie, 0.5f * (1 + random.Next(10)), 0));
+            }
+        }
+
+        return (RatingMatrix.Build([.. list]), "synthetic");
+    }
+
+    private static string? FindShared(params string[] parts)
+    {
+        for (string? dir = AppContext.BaseDirectory; dir is not null; dir = Path.GetDirectoryName(dir))
+        {
+            foreach (string candidate in (string[])[Path.Combine([dir, "..", "shared", .. parts]), Path.Combine([dir, "shared", .. parts])])
+            {
+                if (Directory.Exists(candidate))
+                {
+                    return Path.GetFullPath(candidate);
+                }
+            }
+        }
+
+        return null;
+    }
+}
