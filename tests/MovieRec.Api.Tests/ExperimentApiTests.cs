@@ -1,6 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.Configuration;
+using MovieRec.Api.Hosting;
+using MovieRec.Core.Experiments;
 
 namespace MovieRec.Api.Tests;
 
@@ -173,6 +176,30 @@ public sealed class ExperimentApiTests(MovieRecApiFactory factory) : IClassFixtu
         {
             await admin.DeleteAsync("/admin/experiments/tuned");
         }
+    }
+
+    [Fact]
+    public void Variant_options_and_the_minimum_sample_bind_from_configuration_keys()
+    {
+        IConfiguration configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["MovieRec:Experiments:0:Name"] = "tuned",
+            ["MovieRec:Experiments:0:MinimumUsers"] = "250",
+            ["MovieRec:Experiments:0:Variants:0:Name"] = "control",
+            ["MovieRec:Experiments:0:Variants:0:Model"] = "svd",
+            ["MovieRec:Experiments:0:Variants:1:Name"] = "small",
+            ["MovieRec:Experiments:0:Variants:1:Model"] = "svd",
+            ["MovieRec:Experiments:0:Variants:1:Options:factors"] = "20",
+            ["MovieRec:Experiments:0:Variants:1:Options:epochs"] = "30",
+        }).Build();
+
+        ExperimentDefinition definition = Assert.Single(configuration.GetSection(MovieRecOptions.Section).Get<MovieRecOptions>()!.Experiments);
+
+        Assert.Equal(250, definition.MinimumUsers);
+        Assert.Equal("20", definition.Variants[1].Options!["factors"]);
+        Assert.Equal("30", definition.Variants[1].Options!["epochs"]);
+        Assert.Null(definition.Variants[0].Options);
+        Assert.Empty(definition.Validate(m => m == "svd"));
     }
 
     [Fact]
