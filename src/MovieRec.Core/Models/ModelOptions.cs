@@ -130,7 +130,8 @@ public sealed record OptionSpec(
                 }
 
                 CheckRange(name, d);
-                return Property.PropertyType == typeof(float) || System.Nullable.GetUnderlyingType(Property.PropertyType) == typeof(float) ? (float)d : d;
+                // Boxed as the property's own type: SetValue does not widen or narrow (a conditional of float and double is a double).
+                return Property.PropertyType == typeof(float) || System.Nullable.GetUnderlyingType(Property.PropertyType) == typeof(float) ? (object)(float)d : d;
         }
     }
 

@@ -65,8 +65,9 @@ public sealed class ReferenceFiguresTests
 
         RankingResult r = CrossValidator.EvaluateRanking(model, fold1.Test, 10, 4.0f);
 
-        // The default (ratings below 2.5 left out, chosen by inner 5-fold CV on fold1.train) measures 0.3046 here.
-        Assert.True(r.Ndcg >= 0.30, $"NDCG@10 {r.Ndcg:0.0000}");
+        // The default (ratings from 3 are interactions, in training and scoring; chosen by inner 5-fold CV on
+        // fold1.train) measures 0.3204 here; the bar is 0.305.
+        Assert.True(r.Ndcg >= 0.305, $"NDCG@10 {r.Ndcg:0.0000}");
 
         // Every rating as an interaction is the numpy reference (lambda 300, movies with 5+ ratings): 0.3082.
         IRecommenderModel reference = new EaseTrainer(new EaseOptions { MinRating = 0 }).Fit(RatingMatrix.Build(fold1.Train), new TrainingOptions { Threads = 2 });

@@ -135,6 +135,110 @@ public sealed class EaseTests
         Assert.All(similar, s => Assert.Contains(m.Items.IndexOf(s.MovieId), selected));
     }
 
+    private static readonly RatingMatrix Small = RatingMatrix.Build(Fixtures.SyntheticRatings(60, 50, seed: 9));
+
+    private static EaseModel FitSmall(float minRating = 2.5f) =>
+        (EaseModel)new EaseTrainer(new EaseOptions { Lambda = 10, MaxItems = 30, MinRating = minRating }).Fit(Small, new TrainingOptions { Threads = 1 });
+
+    private static UserHistory HistoryOf(int u, Func<float, float>? rating = null) =>
+        UserHistory.From(Small, Enumerable.Range(0, Small.UserRatingCount(u)).Select(k => (Small.Items.RawId(Small.ItemsOf(u)[k]), (rating ?? (r => r))(Small.RatingsOf(u)[k]))),
+            Small.Users.RawId(u));
+
+    private static float[] RowOf(EaseModel model, int u)
+    {
+        float[] scores = new float[Small.ItemCount];
+        model.Score(u, scores);
+        return scores;
+    }
+
+    private static float[] HistoryScores(IFoldIn model, UserHistory history)
+    {
+        float[] scores = new float[Small.ItemCount];
+        model.ScoreHistory(history, scores);
+        return scores;
+    }
+
+    [Fact]
+    public void A_trained_users_history_scores_exactly_as_its_row_and_fold_in_is_a_capability()
+    {
+        EaseModel model = FitSmall();
+
+        IFoldIn foldIn = model.Capabilities.FoldIn ?? throw new Xunit.Sdk.XunitException("EASE should offer fold-in");
+        Assert.Contains(Small.RatingsOf(0).ToArray(), r => r < model.MinRating);
+        for (int u = 0; u < Small.UserCount; u++)
+        {
+            Assert.Equal(RowOf(model, u), HistoryScores(foldIn, HistoryOf(u)));
+        }
+    }
+
+    [Fact]
+    public void Ratings_below_the_interaction_threshold_are_not_interactions_when_scoring()
+    {
+        EaseModel model = FitSmall(minRating: 3f);
+        UserHistory history = HistoryOf(2);
+        int[] low = [.. history.Items.Where((_, k) => history.Ratings[k] < 3f)];
+        int[] high = [.. history.Items.Where((_, k) => history.Ratings[k] >= 3f)];
+        Assert.NotEmpty(low);
+        Assert.NotEmpty(high);
+
+        // The same history without its low ratings scores the same; without one of its interactions it does not.
+        UserHistory onlyHigh = low.Aggregate(history, (h, i) => h.Without(Small.Items.RawId(i)));
+        Assert.Equal(HistoryScores(model, history), HistoryScores(model, onlyHigh));
+        Assert.NotEqual(HistoryScores(model, history), HistoryScores(model, history.Without(Small.Items.RawId(high[0]))));
+
+        // Every rating as an interaction (threshold 0) is the same as raising every rating above the threshold.
+        EaseModel all = FitSmall(minRating: 0f);
+        Assert.Equal(RowOf(all, 2), HistoryScores(all, HistoryOf(2, r => r)));
+    }
+
+    [Fact]
+    public void Explanations_add_up_to_the_score_and_removing_the_top_one_lowers_it()
+    {
+        EaseModel model = FitSmall();
+        UserHistory history = HistoryOf(5);
+        float[] scores = HistoryScores(model, history);
+        int best = Numerics.TopK.Select(scores, 1, history.Items)[0];
+
+        IReadOnlyList<Contribution> all = model.Explain(history, Small.Items.RawId(best), int.MaxValue);
+        Assert.Same(model, model.Capabilities.Explainable);
+        Assert.All(all, c => Assert.True(history.Ratings[Array.IndexOf(history.Items, Small.Items.IndexOf(c.MovieId))] >= model.MinRating));
+        Assert.Equal(scores[best], all.Sum(c => c.Weight), 4);
+        Assert.True(all[0].Weight >= all[^1].Weight);
+        Assert.True(HistoryScores(model, history.Without(all[0].MovieId))[best] < scores[best]);
+    }
+
+    [Fact]
+    public void A_history_without_interactions_ranks_by_popularity()
+    {
+        EaseModel model = FitSmall();
+        float[] scores = HistoryScores(model, UserHistory.From(Small, []));
+
+        Assert.Equal([.. Enumerable.Range(0, Small.ItemCount).Select(i => (float)Small.ItemRatingCount(i))], scores);
+    }
+
+    [Fact]
+    public void The_interaction_threshold_survives_a_save_and_a_payload_of_before_it_scores_every_rated_movie()
+    {
+        EaseModel model = FitSmall(minRating: 3f);
+        using var saved = new MemoryStream();
+        ModelSerializer.Save(model, saved);
+
+        var loaded = (EaseModel)ModelSerializer.Load(new MemoryStream(saved.ToArray()));
+        Assert.Equal(3f, loaded.MinRating);
+        Assert.Equal(RowOf(model, 4), RowOf(loaded, 4));
+
+        // The payload as written before the threshold was stored: no version marker, no threshold.
+        byte[] bytes = saved.ToArray();
+        byte[] marker = [.. BitConverter.GetBytes(-2), .. BitConverter.GetBytes(3f)];
+        int at = bytes.AsSpan().IndexOf(marker);
+        Assert.True(at > 0);
+        byte[] legacy = [.. bytes[..at], .. bytes[(at + marker.Length)..]];
+
+        var old = (EaseModel)ModelSerializer.Load(new MemoryStream(legacy));
+        Assert.Equal(0f, old.MinRating);
+        Assert.Equal(HistoryScores(model, HistoryOf(4, _ => 5f)), RowOf(old, 4));
+    }
+
     [Fact]
     public void Options_are_validated()
     {

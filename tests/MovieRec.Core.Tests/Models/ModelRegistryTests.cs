@@ -2,6 +2,7 @@ using System.Text;
 using MovieRec.Core.Artifacts;
 using MovieRec.Core.Data;
 using MovieRec.Core.Models;
+using MovieRec.Core.Models.Ease;
 using MovieRec.Core.Models.Factorization;
 using MovieRec.Core.Models.Neighborhood;
 
@@ -111,6 +112,18 @@ public sealed class ModelRegistryTests : IDisposable
         Assert.Equal((20, 10, false, 5), (svd.Options.Factors, svd.Options.Epochs, svd.Options.Shuffle, svd.Options.Seed));
         Assert.Equal(KnnSimilarity.Cosine, ((ItemKnnTrainer)resolved[1].CreateTrainer(new ModelContext())).Options.Similarity);
         Assert.Equal(20, resolved[0].OptionValues["factors"]);
+    }
+
+    [Theory]
+    [InlineData("0", 0f)]
+    [InlineData("3.5", 3.5f)]
+    public void A_float_option_set_from_text_reaches_the_trainer(string value, float expected)
+    {
+        // A float property must receive a boxed float: SetValue does not narrow a boxed double.
+        IReadOnlyList<ResolvedModel> resolved = ModelOverrides.Parse([$"ease.minRating={value}"], null).Resolve(["ease"], new ModelContext());
+
+        Assert.Equal(expected, ((EaseTrainer)resolved[0].CreateTrainer(new ModelContext())).Options.MinRating);
+        Assert.Equal(expected, resolved[0].OptionValues["minRating"]);
     }
 
     [Theory]
