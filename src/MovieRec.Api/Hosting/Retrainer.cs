@@ -9,14 +9,13 @@ namespace MovieRec.Api.Hosting;
 /// <summary>
 /// Trains a new bundle from the dataset plus every live rating, with the same Core trainer as <c>movierec train
 /// --feedback</c>, publishes it atomically and swaps it in; serving continues on the old bundle meanwhile (training runs
-/// on one thread so requests keep the other cores). Triggered by <c>MovieRec:Retrain:AfterRatings</c> changes since the
+/// on one low-priority thread, <see cref="BackgroundScheduler"/>, so requests keep the cores first). Triggered by <c>MovieRec:Retrain:AfterRatings</c> changes since the
 /// served bundle's watermark, by <c>MovieRec:Retrain:Interval</c>, or by <c>POST /admin/retrain</c>. One retrain at a time;
 /// a failed one keeps the served bundle and records why.
 /// </summary>
 public sealed partial class Retrainer(ModelHost host, LiveFeedback feedback, IOptions<MovieRecOptions> options, ServiceMetrics metrics, ILogger<Retrainer> logger)
     : BackgroundService
 {
-    private static readonly TaskScheduler OneCore = new ConcurrentExclusiveSchedulerPair(TaskScheduler.Default, 1).ConcurrentScheduler;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private volatile RetrainStatus _status = new(false, null, null, null, null, null, null, null);
     private long _failedAtSequence = -1;
@@ -99,8 +98,8 @@ public sealed partial class Retrainer(ModelHost host, LiveFeedback feedback, IOp
                 ? host.Current?.ModelNames ?? BundleTrainer.ParseModels(o.FirstStartModels)
                 : BundleTrainer.ParseModels(o.Retrain.Models);
             (MovieLensDataset withLive, FeedbackWatermarkManifest watermark) = FeedbackTraining.WithLiveRatings(dataset, live, feedback.Provider);
-            // On a one-task scheduler: trainers' Parallel loops (some ignore TrainingOptions.Threads) run on the current
-            // scheduler, so the whole fit takes one core and requests keep the others.
+            // On the low-priority training thread: trainers' Parallel loops (some ignore TrainingOptions.Threads) run on the
+            // current scheduler, so the whole fit takes at most one core, and only what requests leave of it.
             string published = await Task.Factory.StartNew(
                 () => BundleTrainer.Train(withLive, new BundleTrainingOptions
                 {
@@ -110,7 +109,7 @@ public sealed partial class Retrainer(ModelHost host, LiveFeedback feedback, IOp
                     Training = new TrainingOptions { Threads = 1, CancellationToken = _stopping },
                     Feedback = watermark,
                 }),
-                _stopping, TaskCreationOptions.DenyChildAttach, OneCore).ConfigureAwait(false);
+                _stopping, TaskCreationOptions.DenyChildAttach, BackgroundScheduler.Training).ConfigureAwait(false);
             ReloadOutcome outcome = await host.ReloadAsync(_stopping).ConfigureAwait(false);
             LogFinished(logger, outcome.BundleId, watermark.LastSequence, clock.Elapsed.TotalSeconds, Path.GetFileName(published));
             _status = new RetrainStatus(false, reason, _status.StartedAt, DateTimeOffset.UtcNow, true, outcome.BundleId, watermark.LastSequence, null)

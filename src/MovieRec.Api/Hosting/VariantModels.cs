@@ -20,7 +20,6 @@ namespace MovieRec.Api.Hosting;
 /// </summary>
 public sealed partial class VariantModels(ModelHost host, IOptions<MovieRecOptions> options, ILogger<VariantModels> logger)
 {
-    private static readonly TaskScheduler OneCore = new ConcurrentExclusiveSchedulerPair(TaskScheduler.Default, 1).ConcurrentScheduler;
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
 
     /// <summary>Whether the variant sets options, i.e. is served by a model of its own rather than the bundle's.</summary>
@@ -105,7 +104,7 @@ public sealed partial class VariantModels(ModelHost host, IOptions<MovieRecOptio
             {
                 entry.TrainingFor = bundle.Id;
                 entry.Error = null;
-                _ = Task.Factory.StartNew(() => Train(entry, key, bundle, variant), CancellationToken.None, TaskCreationOptions.DenyChildAttach, OneCore);
+                _ = Task.Factory.StartNew(() => Train(entry, key, bundle, variant), CancellationToken.None, TaskCreationOptions.DenyChildAttach, BackgroundScheduler.Training);
             }
         }
 
