@@ -1,23 +1,20 @@
-using System.Collections.Concurrent;
 using MovieRec.Api.Hosting;
 
 namespace MovieRec.Api.Tests;
 
-/// <summary>The training thread: one thread, behind request threads (nice 19 on Linux), Parallel loops kept on it.</summary>
+/// <summary>The training thread: one thread, behind request threads (nice 19 on Linux).</summary>
 public sealed class BackgroundSchedulerTests
 {
     [Fact]
-    public async Task Training_runs_on_one_thread_and_its_parallel_loops_stay_on_it()
+    public async Task Training_tasks_run_one_at_a_time_on_one_dedicated_thread()
     {
-        var threads = new ConcurrentBag<int>();
-        int outer = await Task.Factory.StartNew(() =>
-        {
-            Parallel.For(0, 200, _ => threads.Add(Environment.CurrentManagedThreadId));
-            return Environment.CurrentManagedThreadId;
-        }, CancellationToken.None, TaskCreationOptions.DenyChildAttach, BackgroundScheduler.Training);
+        Task<int>[] tasks = [.. Enumerable.Range(0, 8).Select(_ => Task.Factory.StartNew(() => Environment.CurrentManagedThreadId, CancellationToken.None,
+            TaskCreationOptions.DenyChildAttach, BackgroundScheduler.Training))];
+        int[] threads = await Task.WhenAll(tasks);
 
-        Assert.Equal(200, threads.Count);
-        Assert.Equal([outer], threads.Distinct());
+        Assert.Single(threads.Distinct());
+        Assert.NotEqual(Environment.CurrentManagedThreadId, threads[0]);
+        Assert.Equal(1, BackgroundScheduler.Training.MaximumConcurrencyLevel);
     }
 
     [SkippableFact]

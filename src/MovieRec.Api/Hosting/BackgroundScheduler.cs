@@ -6,8 +6,9 @@ namespace MovieRec.Api.Hosting;
 /// <summary>
 /// Runs background training (the retrainer, experiment variants) on one dedicated thread that the operating system
 /// schedules behind request threads: on Linux the thread's nice value is raised to 19, which any process may do to its
-/// own threads. Trainers' Parallel loops run on the current scheduler, so a whole fit stays on this thread; requests
-/// get the cores first, and training uses what they leave. Elsewhere the thread gets <see cref="ThreadPriority.Lowest"/>.
+/// own threads. Requests get the cores first, and training uses what they leave. A trainer's Parallel loop that does not
+/// honour <c>TrainingOptions.Threads</c> (1 here) may still borrow thread-pool threads at normal priority: .NET's Parallel
+/// does not confine itself to the current scheduler. Elsewhere the thread gets <see cref="ThreadPriority.Lowest"/>.
 /// </summary>
 internal sealed partial class BackgroundScheduler : TaskScheduler
 {

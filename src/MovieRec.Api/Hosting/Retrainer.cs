@@ -98,8 +98,8 @@ public sealed partial class Retrainer(ModelHost host, LiveFeedback feedback, IOp
                 ? host.Current?.ModelNames ?? BundleTrainer.ParseModels(o.FirstStartModels)
                 : BundleTrainer.ParseModels(o.Retrain.Models);
             (MovieLensDataset withLive, FeedbackWatermarkManifest watermark) = FeedbackTraining.WithLiveRatings(dataset, live, feedback.Provider);
-            // On the low-priority training thread: trainers' Parallel loops (some ignore TrainingOptions.Threads) run on the
-            // current scheduler, so the whole fit takes at most one core, and only what requests leave of it.
+            // On the low-priority training thread, one thread (TrainingOptions.Threads = 1), so the fit takes at most one core
+            // and only what requests leave of it.
             string published = await Task.Factory.StartNew(
                 () => BundleTrainer.Train(withLive, new BundleTrainingOptions
                 {
