@@ -395,7 +395,7 @@ public sealed class EndpointTests(MovieRecApiFactory factory) : IClassFixture<Mo
 
         string[] paths = [.. doc.RootElement.GetProperty("paths").EnumerateObject().Select(p => p.Name)];
         Assert.Equal(
-            ["/admin/experiments", "/admin/experiments/{name}", "/admin/reload", "/admin/retrain", "/events", "/experiments", "/experiments/{name}", "/models", "/movies", "/movies/{id}", "/movies/{id}/similar", "/predict", "/predict/batch", "/ratings/batch",
+            ["/admin/experiments", "/admin/experiments/{name}", "/admin/reload", "/admin/retrain", "/events", "/experiments", "/experiments/{name}", "/health", "/models", "/movies", "/movies/{id}", "/movies/{id}/similar", "/predict", "/predict/batch", "/ratings/batch",
                 "/recommend", "/recommend/batch", "/recommend/user", "/users/{id}/ratings", "/users/{userId}/ratings", "/users/{userId}/ratings/{movieId}"],
             paths.Order(StringComparer.Ordinal));
         JsonElement predict = doc.RootElement.GetProperty("components").GetProperty("schemas").GetProperty("PredictRequest");

@@ -127,10 +127,14 @@ public static class HostingExtensions
 
     /// <summary>
     /// <c>/health/live</c> (the process answers) and <c>/health/ready</c> (a bundle is serving): plain text, "Healthy",
-    /// or "Unhealthy: " and the reason (loading, or a failed start-up with its next retry).
+    /// or "Unhealthy: " and the reason (loading, or a failed start-up with its next retry). <c>/health</c>: the same state
+    /// with its detail as JSON (<see cref="Apis.HealthApi"/>).
     /// </summary>
     public static IEndpointRouteBuilder MapMovieRecHealth(this IEndpointRouteBuilder app)
     {
+        app.MapGet("/health", Apis.HealthApi.GetHealth).WithTags("Health").WithName("GetHealth")
+            .WithSummary("The service's state as JSON: ready, starting or not-ready (and why), the served bundle's id, models and age, the feedback store and the last retrain; 503 with the same body until a bundle serves")
+            .Produces<Contracts.HealthResponse>(StatusCodes.Status503ServiceUnavailable);
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).WithTags("Health");
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = WriteHealthAsync })
             .WithTags("Health");

@@ -37,6 +37,7 @@ public static class OpenApiConventions
         ["Admin"] = "Operations that need the admin API key (X-Api-Key); rate-limited strictly per client address.",
         ["Experiments"] = "A/B and interleaving experiments between models: their definitions and statistics.",
         ["Feedback"] = "Live ratings and interaction events (a write key when keys are configured); a user's next recommendations follow them.",
+        ["Health"] = "The service's state: GET /health as JSON detail; /health/live and /health/ready as plain text for probes (never need a key).",
     };
 
     /// <summary>
