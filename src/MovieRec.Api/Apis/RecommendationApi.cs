@@ -104,7 +104,7 @@ public static class RecommendationApi
         }
 
         context.SetAnsweringModel(recommender.Name);
-        bool explainable = explain && recommender is IExplainable;
+        bool explainable = explain && bundle.CapabilitiesOf(recommender).Explainable is not null;
         LiveRecommendation page = scoring.Recommend(recommender, userId, live, offset, n, excludeRated, genre, fromHistory: explainable);
         UserHistory? history = explainable ? page.History ?? scoring.History(recommender, userId, live) : null;
         RecommendationResponse response = UserResponse(bundle, recommender, userId, known, live, offset, page, history);
@@ -213,13 +213,10 @@ public static class RecommendationApi
     {
         Func<int, bool>? inGenre = genre is null ? null : bundle.MoviesByGenre[genre].Contains;
         UserHistory history = UserHistory.From(model.Train, given);
-        if (history.Count > 0 && model is IFoldIn foldIn)
+        Func<int, bool>? include = inGenre is null ? null : i => inGenre(model.Train.Items.RawId(i));
+        if (history.Count > 0 && bundle.FoldInTop(model, history, offset + n, history.Items, include) is { } top)
         {
-            float[] scores = new float[model.Train.ItemCount];
-            foldIn.ScoreHistory(history, scores);
-            Func<int, bool>? include = inGenre is null ? null : i => inGenre(model.Train.Items.RawId(i));
-            int[] top = Core.Numerics.TopK.Select(scores, offset + n, history.Items, include);
-            ScoredMovie[] folded = [.. top.Skip(offset).Select(i => new ScoredMovie(model.Train.Items.RawId(i), scores[i]))];
+            ScoredMovie[] folded = [.. top.Items.Zip(top.Scores).Skip(offset).Select(t => new ScoredMovie(model.Train.Items.RawId(t.First), t.Second))];
             return (folded, model, "fold-in", null, history);
         }
 
@@ -327,7 +324,7 @@ public static class RecommendationApi
     internal static RankedMovie[] Rank(ServedBundle bundle, IReadOnlyList<ScoredMovie> top, int offset = 0, IRecommenderModel? model = null, UserHistory? history = null)
     {
         var items = new RankedMovie[top.Count];
-        IExplainable? explainer = history is null ? null : model as IExplainable;
+        IExplainable? explainer = history is null || model is null ? null : bundle.CapabilitiesOf(model).Explainable;
         for (int r = 0; r < items.Length; r++)
         {
             ScoredMovie s = top[r];

@@ -187,19 +187,9 @@ public sealed class ServedBundle
         {
             history = History(model, userId, live);
             ReadOnlySpan<int> rated = excludeRated ? history.Items : default;
-            if (capabilities.FoldIn is IFoldIn foldIn && history.Count > 0)
+            if (history.Count > 0 && FoldInTop(model, history, count, rated, include) is RankedTop folded)
             {
-                if (ranker is not null)
-                {
-                    top = ranker.TopOfHistory(history, count, rated, include);
-                }
-                else
-                {
-                    float[] scores = new float[train.ItemCount];
-                    foldIn.ScoreHistory(history, scores);
-                    top = RankedTop.FromScores(scores, count, rated, include);
-                }
-
+                top = folded;
                 method = "fold-in";
             }
             else if (u >= 0)
@@ -229,6 +219,28 @@ public sealed class ServedBundle
         }
 
         return new LiveRecommendation(items, method, history);
+    }
+
+    /// <summary>
+    /// The top <paramref name="count"/> of a history's fold-in scores (the model's fast ranker where it has one, else every
+    /// score then <see cref="TopK"/>), or null for a model that cannot fold in.
+    /// </summary>
+    public RankedTop? FoldInTop(IRecommenderModel model, UserHistory history, int count, ReadOnlySpan<int> exclude, Func<int, bool>? include)
+    {
+        ModelCapabilities capabilities = CapabilitiesOf(model);
+        if (capabilities.TopRanker is { } ranker)
+        {
+            return ranker.TopOfHistory(history, count, exclude, include);
+        }
+
+        if (capabilities.FoldIn is not { } foldIn)
+        {
+            return null;
+        }
+
+        float[] scores = new float[model.Train.ItemCount];
+        foldIn.ScoreHistory(history, scores);
+        return RankedTop.FromScores(scores, count, exclude, include);
     }
 
     private static float[] ScoreRow(IRecommenderModel model, int u)
