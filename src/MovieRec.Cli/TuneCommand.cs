@@ -201,8 +201,14 @@ internal static class TuneCommand
         }
 
         console.Write(table);
+        (int bestTrial, RungScore bestScore) = result.BestMeasured;
+        string ownAt = result.BudgetOption is null ? "" : FormattableString.Invariant($" at {result.BudgetOption} {result.Own.Budget}");
         console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
-            $"Chosen: trial {result.BestTrial}, inner-fold {metric} {result.BestScore:0.0000}: {string.Join(", ", result.Best.OptionValues.Where(v => result.Space.ContainsKey(v.Key)).Select(v => $"{v.Key}={OptionSpec.FormatValue(v.Value)}"))}");
+            $"Own options{ownAt}: inner-fold {metric} {result.Own.Score:0.0000} ± {result.Own.StdError:0.0000}; best trial {bestTrial}: {bestScore.Score:0.0000} ± {bestScore.StdError:0.0000} (standard error over the folds)");
+        console.MarkupLineInterpolated(
+            $"{(result.KeptOwn ? "The best trial does not beat the model's own options by more than its standard error: keeping them (one-standard-error rule)." : "The best trial beats the model's own options by more than its standard error.")}");
+        console.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+            $"Chosen: {(result.KeptOwn ? "the model's own options" : $"trial {result.BestTrial}")}, inner-fold {metric} {result.BestScore:0.0000}: {string.Join(", ", result.Best.OptionValues.Where(v => result.Space.ContainsKey(v.Key)).Select(v => $"{v.Key}={OptionSpec.FormatValue(v.Value)}"))}");
     }
 
     private static string Describe(string name, TuneRange range) =>
@@ -218,13 +224,15 @@ internal static class TuneCommand
         space = result.Space.ToDictionary(s => s.Key, s => new { min = s.Value.Min, max = s.Value.Max, log = s.Value.Log }),
         budgetOption = result.BudgetOption,
         budgets = result.Budgets,
-        best = new { trial = result.BestTrial, score = result.BestScore, options = result.Best.OptionValues },
+        best = new { trial = result.BestTrial, score = result.BestScore, keptOwnOptions = result.KeptOwn, options = result.Best.OptionValues },
+        own = new { budget = result.Own.Budget, score = result.Own.Score, stdError = result.Own.StdError },
+        bestMeasured = new { trial = result.BestMeasured.Trial, budget = result.BestMeasured.Score.Budget, score = result.BestMeasured.Score.Score, stdError = result.BestMeasured.Score.StdError },
         test,
         trials = result.Trials.Select(t => new
         {
             number = t.Number,
             options = t.Sampled,
-            rungs = t.Rungs.Select(r => new { budget = r.Budget, score = r.Score }),
+            rungs = t.Rungs.Select(r => new { budget = r.Budget, score = r.Score, stdError = r.StdError }),
             pruned = t.Pruned,
             seconds = t.Seconds,
         }),

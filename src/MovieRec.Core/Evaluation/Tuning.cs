@@ -59,8 +59,8 @@ public sealed record TrialResult(int Number, IReadOnlyDictionary<string, object?
     public RungScore Last => Rungs[^1];
 }
 
-/// <summary>A trial's inner-fold score at one budget (epochs or iterations).</summary>
-public sealed record RungScore(int Budget, double Score);
+/// <summary>A trial's inner-fold score at one budget (epochs or iterations): the mean over the folds and its standard error (sd / sqrt(folds)).</summary>
+public sealed record RungScore(int Budget, double Score, double StdError = 0);
 
 /// <summary>What a tuning run found.</summary>
 /// <param name="Model">The tuned model's name.</param>
@@ -73,8 +73,13 @@ public sealed record RungScore(int Budget, double Score);
 /// <param name="Budgets">The rungs' budgets, smallest first.</param>
 /// <param name="Trials">Every trial in sampling order.</param>
 /// <param name="Seconds">Wall time of the search.</param>
+/// <param name="Own">The model's own options (budget included) measured on the same inner folds: the incumbent.</param>
+/// <param name="BestMeasured">The best measurement of any trial at any rung, whether or not it was chosen.</param>
+/// <param name="KeptOwn">True when the best measurement did not beat <paramref name="Own"/> by more than its standard error,
+/// so the model's own options were chosen (the one-standard-error rule).</param>
 public sealed record TuningResult(string Model, TuneMetric Metric, ResolvedModel Best, int BestTrial, double BestScore,
-    IReadOnlyDictionary<string, TuneRange> Space, string? BudgetOption, IReadOnlyList<int> Budgets, IReadOnlyList<TrialResult> Trials, double Seconds)
+    IReadOnlyDictionary<string, TuneRange> Space, string? BudgetOption, IReadOnlyList<int> Budgets, IReadOnlyList<TrialResult> Trials, double Seconds,
+    RungScore Own, (int Trial, RungScore Score) BestMeasured, bool KeptOwn)
 {
     public bool LowerIsBetter => Metric == TuneMetric.Rmse;
 }
@@ -85,6 +90,13 @@ public sealed record TuningResult(string Model, TuneMetric Metric, ResolvedModel
 /// the smallest rung, the best 1/eta go on to eta times the budget, and so on up to the range's maximum. Each
 /// measurement is the mean over an inner k-fold split of the training ratings only. Trials run one after another, so
 /// the same seed gives the same trials and the same result.
+/// <para>
+/// The choice follows the one-standard-error rule (Hastie, Tibshirani and Friedman, The Elements of Statistical
+/// Learning, 7.10): the model's own options, all of them, are measured on the same folds, and the best measurement
+/// replaces them only when it beats them by more than its own standard error over the inner folds. The best of many
+/// noisy measurements is biased in its favour (it was picked for being high), and inner models fit on (k-1)/k of the
+/// training ratings, so a gain smaller than the folds' spread does not carry over to a model fit on all of them.
+/// </para>
 /// </summary>
 public static class Tuner
 {
@@ -236,23 +248,33 @@ public static class Tuner
         }
 
         double best = lower ? double.PositiveInfinity : double.NegativeInfinity;
+        RungScore Measure(ResolvedModel resolved, int budget)
+        {
+            IRecommenderTrainer trainer = resolved.CreateTrainer(context);
+            double[] scores = new double[folds.Count];
+            for (int f = 0; f < folds.Count; f++)
+            {
+                FoldResult result = CrossValidator.EvaluateOne(trainer, matrices[f], folds[f], evaluation);
+                scores[f] = lower ? result.Rmse : result.Ranking!.Ndcg;
+            }
+
+            double mean = scores.Average();
+            double sd = Math.Sqrt(scores.Sum(x => (x - mean) * (x - mean)) / (scores.Length - 1));
+            return new RungScore(budget, mean, sd / Math.Sqrt(scores.Length));
+        }
+
+        // The incumbent: the model's own options exactly as a user gets them without tuning.
+        int ownBudget = budgetSpec is null ? 0 : Convert.ToInt32(own[budgetSpec.Name], CultureInfo.InvariantCulture);
+        RungScore ownScore = Measure(start, ownBudget);
         int[] survivors = [.. Enumerable.Range(0, options.Trials)];
         for (int r = 0; r < budgets.Length; r++)
         {
             foreach (int t in survivors)
             {
                 var trialClock = Stopwatch.StartNew();
-                ResolvedModel resolved = Configure(model, context, fixedValues, sampled[t], budgetSpec, budgets[r]);
-                IRecommenderTrainer trainer = resolved.CreateTrainer(context);
-                double sum = 0;
-                for (int f = 0; f < folds.Count; f++)
-                {
-                    FoldResult result = CrossValidator.EvaluateOne(trainer, matrices[f], folds[f], evaluation);
-                    sum += lower ? result.Rmse : result.Ranking!.Ndcg;
-                }
-
-                double score = sum / folds.Count;
-                rungs[t].Add(new RungScore(budgets[r], score));
+                RungScore measured = Measure(Configure(model, context, fixedValues, sampled[t], budgetSpec, budgets[r]), budgets[r]);
+                double score = measured.Score;
+                rungs[t].Add(measured);
                 seconds[t] += trialClock.Elapsed.TotalSeconds;
                 best = lower ? Math.Min(best, score) : Math.Max(best, score);
                 options.Progress?.Report(new TuningProgress(++done, total, t, budgets[r], score, best));
@@ -274,11 +296,23 @@ public static class Tuner
             .ThenByDescending(x => x.s.Budget)
             .ThenBy(x => x.t)
             .First();
-        ResolvedModel chosen = Configure(model, context, fixedValues, sampled[bestTrial], budgetSpec, bestRung.Budget);
+        bool keepOwn = !Beats(bestRung, ownScore, lower);
+        ResolvedModel chosen = keepOwn ? start : Configure(model, context, fixedValues, sampled[bestTrial], budgetSpec, bestRung.Budget);
         int topBudget = budgets[^1];
         TrialResult[] trials = [.. Enumerable.Range(0, options.Trials).Select(t =>
             new TrialResult(t, sampled[t], rungs[t], rungs[t][^1].Budget < topBudget, seconds[t]))];
-        return new TuningResult(info.Name, options.Metric, chosen, bestTrial, bestRung.Score, space, budgetSpec?.Name, budgets, trials, clock.Elapsed.TotalSeconds);
+        return new TuningResult(info.Name, options.Metric, chosen, keepOwn ? 0 : bestTrial, keepOwn ? ownScore.Score : bestRung.Score, space,
+            budgetSpec?.Name, budgets, trials, clock.Elapsed.TotalSeconds, ownScore, (bestTrial, bestRung), keepOwn);
+    }
+
+    /// <summary>
+    /// The one-standard-error rule: <paramref name="candidate"/> replaces <paramref name="incumbent"/> only when it is
+    /// better by more than the candidate's standard error over the inner folds.
+    /// </summary>
+    public static bool Beats(RungScore candidate, RungScore incumbent, bool lowerIsBetter)
+    {
+        double gain = lowerIsBetter ? incumbent.Score - candidate.Score : candidate.Score - incumbent.Score;
+        return gain > candidate.StdError;
     }
 
     /// <summary>The rungs of a budget range: max, max/eta, max/eta^2, ... while at least the range's minimum, smallest first.</summary>

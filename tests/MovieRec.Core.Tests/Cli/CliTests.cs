@@ -238,9 +238,11 @@ public sealed class CliTests : CliConsoleTests
         using JsonDocument json = JsonDocument.Parse(File.ReadAllText(report));
         Assert.Equal(6, json.RootElement.GetProperty("trials").GetArrayLength());
         Assert.True(json.RootElement.GetProperty("test").GetProperty("rmse").GetDouble() > 0);
-        Assert.Contains("Chosen: trial", Output.ToString(), StringComparison.Ordinal);
+        bool keptOwn = json.RootElement.GetProperty("best").GetProperty("keptOwnOptions").GetBoolean();
+        Assert.Contains(keptOwn ? "Chosen: the model's own options" : "Chosen: trial", Output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("(standard error over the folds)", Output.ToString(), StringComparison.Ordinal);
         int epochs = json.RootElement.GetProperty("best").GetProperty("options").GetProperty("epochs").GetInt32();
-        Assert.Contains(epochs, (int[])[2, 6, 18]);
+        Assert.Contains(epochs, keptOwn ? [20] : (int[])[2, 6, 18]); // svd-surprise's own 20 epochs, or a rung
 
         string evaluated = Path.Combine(Dir.Path, "eval.json");
         Assert.Equal(0, CliApp.Run(["evaluate", folder, "--model", "svd-surprise", "--options", best, "--split", "t.train:t.test", "--no-ranking", "--json", evaluated], Terminal));

@@ -51,12 +51,47 @@ public sealed class TunerTests : IDisposable
         }
 
         double best = r.Trials.SelectMany(t => t.Rungs).Min(s => s.Score);
-        Assert.Equal(best, r.BestScore);
-        var options = (SvdOptions)r.Best.Options;
-        Assert.Equal(r.Trials[r.BestTrial].Rungs.Single(s => s.Score == best).Budget, options.Epochs);
-        Assert.Equal(r.Trials[r.BestTrial].Sampled["factors"], options.Factors);
-        Assert.Equal(SvdOptions.Surprise.InitStd, options.InitStd); // fixed by the space
+        Assert.Equal(best, r.BestMeasured.Score.Score);
         Assert.Equal(SvdOptions.Surprise.Factors, r.Trials[0].Sampled["factors"]); // trial 0: the model's own options
+        Assert.Equal(SvdOptions.Surprise.Epochs, r.Own.Budget); // the incumbent is measured at its own epochs
+        Assert.Equal(!Tuner.Beats(r.BestMeasured.Score, r.Own, lowerIsBetter: true), r.KeptOwn);
+        var options = (SvdOptions)r.Best.Options;
+        if (r.KeptOwn)
+        {
+            Assert.Equal(SvdOptions.Surprise, options);
+            Assert.Equal(r.Own.Score, r.BestScore);
+        }
+        else
+        {
+            Assert.Equal(best, r.BestScore);
+            Assert.Equal(r.Trials[r.BestTrial].Rungs.Single(s => s.Score == best).Budget, options.Epochs);
+            Assert.Equal(r.Trials[r.BestTrial].Sampled["factors"], options.Factors);
+            Assert.Equal(SvdOptions.Surprise.InitStd, options.InitStd); // fixed by the space
+        }
+    }
+
+    [Fact]
+    public void A_trial_replaces_the_own_options_only_when_better_by_more_than_its_standard_error()
+    {
+        Assert.False(Tuner.Beats(new RungScore(10, 0.300, 0.010), new RungScore(15, 0.295, 0.002), lowerIsBetter: false));
+        Assert.True(Tuner.Beats(new RungScore(10, 0.310, 0.004), new RungScore(15, 0.295, 0.002), lowerIsBetter: false));
+        Assert.False(Tuner.Beats(new RungScore(10, 0.290, 0.001), new RungScore(15, 0.295, 0.002), lowerIsBetter: false));
+        Assert.False(Tuner.Beats(new RungScore(10, 0.935, 0.006), new RungScore(20, 0.940, 0.001), lowerIsBetter: true));
+        Assert.True(Tuner.Beats(new RungScore(10, 0.920, 0.006), new RungScore(20, 0.940, 0.001), lowerIsBetter: true));
+    }
+
+    [Fact]
+    public void Own_options_that_are_clearly_worse_are_replaced_and_every_measurement_has_a_standard_error()
+    {
+        // One epoch of SGD from a tiny initialisation is barely better than the global mean: the trials must win.
+        TuningResult r = Tuner.Tune("svd-surprise", _ratings, Small(), new ModelContext(42),
+            new Dictionary<string, string> { ["epochs"] = "1", ["learningRate"] = "0.0001" });
+
+        Assert.Equal(1, r.Own.Budget);
+        Assert.False(r.KeptOwn);
+        Assert.True(r.Own.Score - r.BestScore > r.BestMeasured.Score.StdError);
+        Assert.NotEqual(1, ((SvdOptions)r.Best.Options).Epochs);
+        Assert.All(r.Trials.SelectMany(t => t.Rungs).Append(r.Own), s => Assert.True(s.StdError > 0));
     }
 
     [Fact]
@@ -71,7 +106,9 @@ public sealed class TunerTests : IDisposable
             Evaluation = new EvaluationOptions { K = 5, RelevanceThreshold = 3.5f },
         }, new ModelContext());
 
-        Assert.Equal(r.Trials.SelectMany(t => t.Rungs).Max(s => s.Score), r.BestScore);
+        Assert.Equal(r.Trials.SelectMany(t => t.Rungs).Max(s => s.Score), r.BestMeasured.Score.Score);
+        Assert.Equal(!Tuner.Beats(r.BestMeasured.Score, r.Own, lowerIsBetter: false), r.KeptOwn);
+        Assert.Equal(r.KeptOwn ? r.Own.Score : r.BestMeasured.Score.Score, r.BestScore);
         Assert.InRange(r.BestScore, 0.0, 1.0);
     }
 
