@@ -63,10 +63,10 @@ public sealed class BadInputTests(MovieRecApiFactory factory) : IClassFixture<Mo
     }
 
     [Theory]
-    [InlineData("/predict", """{"userId":1,"movieId":1,"model":null}""", "svd")]
-    [InlineData("/predict", """{"userId":1,"movieId":1}""", "svd")]
-    [InlineData("/predict/batch", """{"pairs":[{"userId":1,"movieId":1}],"model":null}""", "svd")]
-    // Recommendations use MovieRec:DefaultModel (hybrid); the fixture bundle lacks it, so its best ranker, implicit-als.
+    // Every endpoint uses MovieRec:DefaultModel (hybrid); the fixture bundle lacks it, so its best ranker, implicit-als.
+    [InlineData("/predict", """{"userId":1,"movieId":1,"model":null}""", "implicit-als")]
+    [InlineData("/predict", """{"userId":1,"movieId":1}""", "implicit-als")]
+    [InlineData("/predict/batch", """{"pairs":[{"userId":1,"movieId":1}],"model":null}""", "implicit-als")]
     [InlineData("/recommend", """{"ratings":[{"movieId":1,"rating":5}],"model":null,"genre":null}""", "implicit-als")]
     [InlineData("/recommend", """{"ratings":null,"model":null}""", "implicit-als")]
     public async Task A_null_or_absent_model_means_the_default_model(string url, string json, string expected)
@@ -80,6 +80,7 @@ public sealed class BadInputTests(MovieRecApiFactory factory) : IClassFixture<Mo
 
     [Theory]
     [InlineData("/recommend/user?userId=1", "implicit-als")]
+    // Similar: MovieRec:DefaultModel if it has similar movies, else item-knn, else svd; the fixture has neither hybrid nor item-knn.
     [InlineData("/movies/1/similar", "svd")]
     public async Task Query_endpoints_without_a_model_use_the_default(string url, string expected)
     {

@@ -9,9 +9,6 @@ public static class ApiProblems
 {
     public const int MaxN = 100;
 
-    /// <summary>The model an endpoint uses when the request leaves <c>model</c> null or out.</summary>
-    public const string DefaultModel = "svd";
-
     public static ProblemHttpResult NotReady() => TypedResults.Problem(
         statusCode: StatusCodes.Status503ServiceUnavailable, title: "No model bundle is loaded yet",
         detail: "The service is loading or training its models, or its first start failed and is being retried; /health/ready says which.");
@@ -32,11 +29,13 @@ public static class ApiProblems
     public static ValidationProblem Invalid(string field, string message) =>
         TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] }, detail: message);
 
-    /// <summary>The model by name (null means <see cref="DefaultModel"/>), or a 400 listing the models of the bundle.</summary>
+    /// <summary>
+    /// The model by name, or a 400 listing the models of the bundle. A null name is a 400 too: endpoints resolve
+    /// "no model named" first, from <c>MovieRec:DefaultModel</c> (<c>RecommendationApi.TryGetModel</c>, <see cref="TryGetSimilarModel"/>).
+    /// </summary>
     public static bool TryGetModel(ServedBundle bundle, string? name, out IRecommenderModel model, out ValidationProblem? problem)
     {
-        name ??= DefaultModel;
-        if (bundle.Bundle.Models.TryGetValue(name, out IRecommenderModel? found))
+        if (name is not null && bundle.Bundle.Models.TryGetValue(name, out IRecommenderModel? found))
         {
             model = found;
             problem = null;
@@ -46,6 +45,18 @@ public static class ApiProblems
         model = null!;
         problem = Invalid("model", $"Unknown model '{name}'. Available models: {string.Join(", ", bundle.ModelNames)}.");
         return false;
+    }
+
+    /// <summary>
+    /// The model of <c>/movies/{id}/similar</c>: the named one, else the first of <c>MovieRec:DefaultModel</c>,
+    /// <c>item-knn</c> (as <c>movierec similar</c>) and <c>svd</c> that has a notion of similar movies, else the bundle's
+    /// first model that has one.
+    /// </summary>
+    public static bool TryGetSimilarModel(ServedBundle bundle, string? name, MovieRecOptions options, out IRecommenderModel model, out ValidationProblem? problem)
+    {
+        name ??= ((string[])[options.DefaultModel, "item-knn", "svd"]).FirstOrDefault(bundle.SimilarModels.Contains)
+            ?? (bundle.SimilarModels.Count > 0 ? bundle.SimilarModels[0] : options.DefaultModel);
+        return TryGetModel(bundle, name, out model, out problem);
     }
 
     /// <summary>Null when <paramref name="n"/> is within 1..100, else the 400 naming the field.</summary>

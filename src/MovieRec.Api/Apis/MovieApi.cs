@@ -2,6 +2,7 @@ using System.Collections.Frozen;
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using MovieRec.Api.Contracts;
 using MovieRec.Api.Extensions;
 using MovieRec.Api.Hosting;
@@ -70,8 +71,8 @@ public static class MovieApi
     public static Results<Ok<SimilarMoviesResponse>, ValidationProblem, ProblemHttpResult> SimilarMovies(
         [Description("MovieLens movie id.")] int id, ModelHost host,
         [Description("How many movies, 1 to 100."), Range(1, ApiProblems.MaxN)] int n = 10,
-        [Description("A model with a notion of similarity (see supportsSimilar in GET /models); absent means the default model, svd.")] string? model = null,
-        HttpContext? context = null)
+        [Description("A model with a notion of similarity (see supportsSimilar in GET /models); absent means MovieRec:DefaultModel if it has one, else item-knn, else svd.")] string? model = null,
+        IOptions<MovieRecOptions>? options = null, HttpContext? context = null)
     {
         if (host.Current is not ServedBundle bundle)
         {
@@ -83,7 +84,7 @@ public static class MovieApi
             return invalid;
         }
 
-        if (!ApiProblems.TryGetModel(bundle, model, out IRecommenderModel recommender, out ValidationProblem? unknownModel))
+        if (!ApiProblems.TryGetSimilarModel(bundle, model, options?.Value ?? new MovieRecOptions(), out IRecommenderModel recommender, out ValidationProblem? unknownModel))
         {
             return unknownModel!;
         }

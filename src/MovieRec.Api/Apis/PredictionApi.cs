@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using MovieRec.Api.Contracts;
 using MovieRec.Api.Extensions;
 using MovieRec.Api.Hosting;
@@ -21,14 +22,14 @@ public static class PredictionApi
         return app;
     }
 
-    public static Results<Ok<PredictionResponse>, ValidationProblem, ProblemHttpResult> Predict(PredictRequest request, ModelHost host, HttpContext? context = null)
+    public static Results<Ok<PredictionResponse>, ValidationProblem, ProblemHttpResult> Predict(PredictRequest request, ModelHost host, IOptions<MovieRecOptions>? options = null, HttpContext? context = null)
     {
         if (host.Current is not ServedBundle bundle)
         {
             return ApiProblems.NotReady();
         }
 
-        if (!ApiProblems.TryGetModel(bundle, request.Model, out IRecommenderModel model, out ValidationProblem? invalid))
+        if (!RecommendationApi.TryGetModel(bundle, request.Model, options?.Value ?? new MovieRecOptions(), out IRecommenderModel model, out ValidationProblem? invalid))
         {
             return invalid!;
         }
@@ -42,7 +43,7 @@ public static class PredictionApi
         return TypedResults.Ok(ToResponse(model.Predict(request.UserId, request.MovieId), model.Name));
     }
 
-    public static Results<Ok<PredictBatchResponse>, ValidationProblem, ProblemHttpResult> PredictBatch(PredictBatchRequest request, ModelHost host, HttpContext? context = null)
+    public static Results<Ok<PredictBatchResponse>, ValidationProblem, ProblemHttpResult> PredictBatch(PredictBatchRequest request, ModelHost host, IOptions<MovieRecOptions>? options = null, HttpContext? context = null)
     {
         if (host.Current is not ServedBundle bundle)
         {
@@ -63,7 +64,7 @@ public static class PredictionApi
             }
         }
 
-        if (!ApiProblems.TryGetModel(bundle, request.Model, out IRecommenderModel model, out ValidationProblem? invalid))
+        if (!RecommendationApi.TryGetModel(bundle, request.Model, options?.Value ?? new MovieRecOptions(), out IRecommenderModel model, out ValidationProblem? invalid))
         {
             return invalid!;
         }

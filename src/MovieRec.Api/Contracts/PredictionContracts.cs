@@ -12,7 +12,7 @@ public sealed record PredictRequest
     [Description("MovieLens movie id.")]
     public required int MovieId { get; init; }
 
-    [Description("Model name (see GET /models); null or absent means the default model, svd.")]
+    [Description("Model name (see GET /models); null or absent means the default model (MovieRec:DefaultModel).")]
     public string? Model { get; init; }
 
     [Description("Answer unknown users or movies with the model's baseline fallback instead of 404.")]
@@ -36,7 +36,7 @@ public sealed record PredictBatchRequest
     [Length(1, Apis.PredictionApi.MaxBatch)]
     public required IReadOnlyList<PredictPair> Pairs { get; init; }
 
-    [Description("Model name (see GET /models); null or absent means the default model, svd.")]
+    [Description("Model name (see GET /models); null or absent means the default model (MovieRec:DefaultModel).")]
     public string? Model { get; init; }
 
     [Description("Answer unknown users or movies with the model's baseline fallback instead of 404.")]
