@@ -29,30 +29,9 @@ public static class TopK
                 e++;
             }
 
-            if ((e < excludeSorted.Length && excludeSorted[e] == i) || float.IsNaN(scores[i]))
+            if (e >= excludeSorted.Length || excludeSorted[e] != i)
             {
-                continue;
-            }
-
-            if (size == k && !Better(scores, i, heap[0]))
-            {
-                continue;
-            }
-
-            if (include is not null && !include(i))
-            {
-                continue;
-            }
-
-            if (size < k)
-            {
-                heap[size] = i;
-                SiftUp(scores, heap, size++);
-            }
-            else
-            {
-                heap[0] = i;
-                SiftDown(scores, heap, size);
+                Offer(scores, k, include, heap, ref size, i);
             }
         }
 
