@@ -70,6 +70,26 @@ public sealed class LoggingTests(MovieRecApiFactory factory) : IClassFixture<Mov
         Assert.Equal((LogEventLevel.Information, LogEventLevel.Error), (clientError, serverError));
     }
 
+    [Fact]
+    public void Successful_reads_are_logged_at_debug_writes_and_client_errors_at_information()
+    {
+        LogEventLevel Level(string method, string path, int status)
+        {
+            var context = new Microsoft.AspNetCore.Http.DefaultHttpContext();
+            context.Request.Method = method;
+            context.Request.Path = path;
+            context.Response.StatusCode = status;
+            return Extensions.HostingExtensions.RequestLogLevel(context, 1, null);
+        }
+
+        Assert.Equal(LogEventLevel.Debug, Level("GET", "/recommend/user", 200));
+        Assert.Equal(LogEventLevel.Debug, Level("HEAD", "/movies", 200));
+        Assert.Equal(LogEventLevel.Information, Level("GET", "/recommend/user", 404));
+        Assert.Equal(LogEventLevel.Information, Level("POST", "/users/1/ratings", 201));
+        Assert.Equal(LogEventLevel.Information, Level("POST", "/recommend", 200));
+        Assert.Equal(LogEventLevel.Error, Level("GET", "/recommend/user", 500));
+    }
+
     private static List<LogEvent> RequestLines(CollectingSink sink) =>
         [.. sink.Events.Where(e => e.MessageTemplate.Text.StartsWith("HTTP ", StringComparison.Ordinal))];
 

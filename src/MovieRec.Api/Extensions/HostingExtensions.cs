@@ -118,11 +118,17 @@ public static class HostingExtensions
         return app;
     }
 
-    /// <summary>Level of the request line: health probes and metrics scrapes Debug, 5xx Error, everything else (client errors included) Information.</summary>
+    /// <summary>
+    /// Level of the request line: 5xx Error; health probes, metrics scrapes and successful reads (GET or HEAD below 400:
+    /// recommendations, predictions, the catalogue, thousands a second, which <c>/metrics</c> counts and times) Debug;
+    /// everything else, writes and client errors included, Information.
+    /// </summary>
     internal static Serilog.Events.LogEventLevel RequestLogLevel(HttpContext context, double elapsedMs, Exception? error) =>
-        context.Request.Path.StartsWithSegments("/health") ? Serilog.Events.LogEventLevel.Debug
-        : context.Request.Path.StartsWithSegments(MetricsExtensions.Path) && error is null && context.Response.StatusCode < 500 ? Serilog.Events.LogEventLevel.Debug
-        : error is not null || context.Response.StatusCode >= 500 ? Serilog.Events.LogEventLevel.Error
+        error is not null || context.Response.StatusCode >= 500 ? Serilog.Events.LogEventLevel.Error
+        : context.Request.Path.StartsWithSegments("/health") || context.Request.Path.StartsWithSegments(MetricsExtensions.Path)
+            ? Serilog.Events.LogEventLevel.Debug
+        : (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method)) && context.Response.StatusCode < 400
+            ? Serilog.Events.LogEventLevel.Debug
         : Serilog.Events.LogEventLevel.Information;
 
     /// <summary>
