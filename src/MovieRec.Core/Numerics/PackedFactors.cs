@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -71,6 +72,52 @@ public sealed class PackedFactors
     /// </summary>
     public float Tolerance(float offsetMagnitude, float userNorm) =>
         4f * (Factors + 8) * MathF.ScaleB(1f, -24) * (offsetMagnitude + (userNorm * MaxNorm));
+
+    /// <summary>
+    /// The top k of score_i = constant + itemTerms[i] + user · item i (itemTerms may be empty), exactly as
+    /// <see cref="TopK.Select"/> over <paramref name="exact"/> would rank them: every item scored from the packed copy,
+    /// then the items near the cut re-scored with <paramref name="exact"/>, the model's own formula.
+    /// <paramref name="offsetMagnitude"/> bounds |constant| + |itemTerms[i]| (for <see cref="Tolerance"/>).
+    /// </summary>
+    public RankedTop Top(ReadOnlySpan<float> user, float constant, ReadOnlySpan<float> itemTerms, float offsetMagnitude, int k,
+        ReadOnlySpan<int> excludeSorted, Func<int, bool>? include, Func<int, float> exact)
+    {
+        ArgumentNullException.ThrowIfNull(exact);
+        float tolerance = Tolerance(offsetMagnitude, TensorPrimitives.Norm(user));
+        float[] buffer = ArrayPool<float>.Shared.Rent(PaddedCount);
+        try
+        {
+            Span<float> approximate = buffer.AsSpan(0, PaddedCount);
+            Dots(user, approximate);
+            approximate = approximate[..Count];
+            if (!itemTerms.IsEmpty)
+            {
+                TensorPrimitives.Add(approximate, itemTerms, approximate);
+            }
+
+            if (constant != 0)
+            {
+                TensorPrimitives.Add(approximate, constant, approximate);
+            }
+
+            if (!float.IsFinite(tolerance))
+            {
+                // Factors too large to bound the rounding: score every item exactly.
+                for (int i = 0; i < approximate.Length; i++)
+                {
+                    approximate[i] = exact(i);
+                }
+
+                return RankedTop.FromScores(approximate, k, excludeSorted, include);
+            }
+
+            return TopK.SelectRefined(approximate, tolerance, k, excludeSorted, include, exact);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(buffer);
+        }
+    }
 
     /// <summary>dots[i] = user · item i for every item (dots holds <see cref="PaddedCount"/> values; the padding gets zeros).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

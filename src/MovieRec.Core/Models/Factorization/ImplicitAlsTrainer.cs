@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
@@ -275,34 +274,8 @@ public sealed class ImplicitFactorizationModel : RecommenderModel, IFoldIn, IExp
     }
 
     // Every item's score from the packed copy (float rounding apart), then the items near the cut re-scored as Score does.
-    private RankedTop TopOf(float[] factors, int start, int k, ReadOnlySpan<int> excludeSorted, Func<int, bool>? include)
-    {
-        PackedFactors packed = _packed.Value;
-        ReadOnlySpan<float> user = factors.AsSpan(start, Factors);
-        float tolerance = packed.Tolerance(0, TensorPrimitives.Norm(user));
-        float[] buffer = ArrayPool<float>.Shared.Rent(packed.PaddedCount);
-        try
-        {
-            Span<float> approximate = buffer.AsSpan(0, packed.PaddedCount);
-            packed.Dots(user, approximate);
-            approximate = approximate[..Train.ItemCount];
-            if (!float.IsFinite(tolerance))
-            {
-                for (int i = 0; i < approximate.Length; i++)
-                {
-                    approximate[i] = ExactScore(user, i);
-                }
-
-                return RankedTop.FromScores(approximate, k, excludeSorted, include);
-            }
-
-            return TopK.SelectRefined(approximate, tolerance, k, excludeSorted, include, i => ExactScore(factors.AsSpan(start, Factors), i));
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(buffer);
-        }
-    }
+    private RankedTop TopOf(float[] factors, int start, int k, ReadOnlySpan<int> excludeSorted, Func<int, bool>? include) =>
+        _packed.Value.Top(factors.AsSpan(start, Factors), 0, default, 0, k, excludeSorted, include, i => ExactScore(factors.AsSpan(start, Factors), i));
 
     // The one expression of a score: Score, ScoreHistory and the exact re-scoring of TopOf must give the same float.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using MovieRec.Core.Data;
@@ -196,32 +195,9 @@ public sealed class MatrixFactorizationModel : RecommenderModel, ISimilarItems, 
     }
 
     // Every item's score from the packed copy (float rounding apart), then the items near the cut re-scored as ScoreVector does.
-    private RankedTop TopOf(float userBias, float[] factors, int start, int k, ReadOnlySpan<int> excludeSorted, Func<int, bool>? include)
-    {
-        PackedFactors packed = _packed.Value;
-        ReadOnlySpan<float> user = factors.AsSpan(start, Factors);
-        float tolerance = packed.Tolerance(Math.Abs(_mu) + Math.Abs(userBias) + _maxItemBias, TensorPrimitives.Norm(user));
-        float[] buffer = ArrayPool<float>.Shared.Rent(packed.PaddedCount);
-        try
-        {
-            Span<float> approximate = buffer.AsSpan(0, packed.PaddedCount);
-            packed.Dots(user, approximate);
-            approximate = approximate[..Train.ItemCount];
-            TensorPrimitives.Add(approximate, _itemBias, approximate);
-            TensorPrimitives.Add(approximate, _mu + userBias, approximate);
-            if (!float.IsFinite(tolerance))
-            {
-                ScoreVector(userBias, user, approximate);
-                return RankedTop.FromScores(approximate, k, excludeSorted, include);
-            }
-
-            return TopK.SelectRefined(approximate, tolerance, k, excludeSorted, include, i => ExactScore(userBias, factors.AsSpan(start, Factors), i));
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(buffer);
-        }
-    }
+    private RankedTop TopOf(float userBias, float[] factors, int start, int k, ReadOnlySpan<int> excludeSorted, Func<int, bool>? include) =>
+        _packed.Value.Top(factors.AsSpan(start, Factors), _mu + userBias, _itemBias, Math.Abs(_mu) + Math.Abs(userBias) + _maxItemBias, k, excludeSorted,
+            include, i => ExactScore(userBias, factors.AsSpan(start, Factors), i));
 
     // The one expression of a score: ScoreVector and the exact re-scoring of TopOf must give the same float.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
