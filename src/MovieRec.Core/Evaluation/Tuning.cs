@@ -163,27 +163,9 @@ public static class Tuner
     public static IReadOnlyDictionary<string, TuneRange?> ReadSpace(string path)
     {
         var space = new Dictionary<string, TuneRange?>(StringComparer.OrdinalIgnoreCase);
-        JsonDocument document;
-        try
+        using (JsonDocument document = ModelOverrides.ReadObjectFile(path, "Space file",
+            "an object of option ranges, e.g. {\"factors\": {\"min\": 10, \"max\": 200, \"log\": true}}"))
         {
-            document = JsonDocument.Parse(File.ReadAllText(path));
-        }
-        catch (JsonException e)
-        {
-            throw new ModelOptionException($"{path}: not valid JSON (line {e.LineNumber + 1}): {e.Message}");
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw new ModelOptionException($"Space file {path} does not exist.");
-        }
-
-        using (document)
-        {
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
-            {
-                throw new ModelOptionException($"{path}: expected an object of option ranges, e.g. {{\"factors\": {{\"min\": 10, \"max\": 200, \"log\": true}}}}.");
-            }
-
             foreach (JsonProperty option in document.RootElement.EnumerateObject())
             {
                 JsonElement v = option.Value;

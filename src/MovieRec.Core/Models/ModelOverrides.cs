@@ -88,7 +88,11 @@ public sealed class ModelOverrides
         values[option.Trim()] = value;
     }
 
-    private void AddFile(string path)
+    /// <summary>
+    /// Parses a JSON file whose root must be an object; a missing file (named as <paramref name="kind"/>), invalid JSON
+    /// (with its line) or another root is a <see cref="ModelOptionException"/> naming the file. The caller disposes it.
+    /// </summary>
+    internal static JsonDocument ReadObjectFile(string path, string kind, string expected)
     {
         JsonDocument document;
         try
@@ -101,16 +105,22 @@ public sealed class ModelOverrides
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
-            throw new ModelOptionException($"Options file {path} does not exist.");
+            throw new ModelOptionException($"{kind} {path} does not exist.");
         }
 
-        using (document)
+        if (document.RootElement.ValueKind != JsonValueKind.Object)
         {
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
-            {
-                throw new ModelOptionException($"{path}: expected an object of models, e.g. {{\"svd\": {{\"factors\": 50}}}}.");
-            }
+            document.Dispose();
+            throw new ModelOptionException($"{path}: expected {expected}.");
+        }
 
+        return document;
+    }
+
+    private void AddFile(string path)
+    {
+        using (JsonDocument document = ReadObjectFile(path, "Options file", "an object of models, e.g. {\"svd\": {\"factors\": 50}}"))
+        {
             foreach (JsonProperty model in document.RootElement.EnumerateObject())
             {
                 if (model.Value.ValueKind != JsonValueKind.Object)
