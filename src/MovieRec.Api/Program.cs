@@ -1,5 +1,11 @@
 using MovieRec.Api.Apis;
 using MovieRec.Api.Extensions;
+using MovieRec.Api.Hosting;
+
+if (args is [RetrainWorker.Argument, string request])
+{
+    return RetrainWorker.Run(request);
+}
 
 WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
 builder.AddMovieRec();
@@ -20,3 +26,4 @@ app.MapMovieRecHealth();
 app.MapMovieRecMetrics();
 
 await app.RunAsync().ConfigureAwait(false);
+return 0;

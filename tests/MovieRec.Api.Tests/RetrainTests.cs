@@ -4,19 +4,32 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using MovieRec.Api.Contracts;
 using MovieRec.Api.Hosting;
+using MovieRec.Core.Feedback;
 
 namespace MovieRec.Api.Tests;
 
 /// <summary>Background retraining: from the dataset plus live ratings, one at a time, the watermark in /models, a failure keeps the bundle.</summary>
 public sealed class RetrainTests(MovieRecApiFactory factory) : IClassFixture<MovieRecApiFactory>
 {
-    [Fact]
-    public async Task A_retrain_learns_the_live_ratings_swaps_the_bundle_and_records_the_watermark()
+    [Theory]
+    [InlineData("process", 800_001)]
+    [InlineData("thread", 800_011)]
+    public async Task A_retrain_learns_the_live_ratings_swaps_the_bundle_and_records_the_watermark(string isolation, int user)
     {
-        using HttpClient client = factory.CreateClient();
+        string folder = Path.Combine(Path.GetTempPath(), "movierec-tests", Guid.NewGuid().ToString("N"), "models");
+        CopyFolder(factory.ModelsPath, folder);
+        using WebApplicationFactory<Program> service = factory.WithWebHostBuilder(b => b
+            .UseSetting("MovieRec:ModelsPath", folder)
+            .UseSetting("MovieRec:Retrain:Isolation", isolation));
+        using HttpClient client = service.CreateClient();
         client.DefaultRequestHeaders.Add("X-Api-Key", MovieRecApiFactory.AdminKey);
-        ServedBundle before = await factory.WaitUntilReadyAsync();
-        const int user = 800_001;
+        ModelHost host = service.Services.GetRequiredService<ModelHost>();
+        for (int i = 0; i < 600 && host.Current is null; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        ServedBundle before = host.Current!;
         RatingWrittenResponse last = null!;
         foreach (int m in (int[])[1, 2, 3])
         {
@@ -32,7 +45,7 @@ public sealed class RetrainTests(MovieRecApiFactory factory) : IClassFixture<Mov
         Assert.Equal(done.BundleId, models.BundleId);
         Assert.Equal(last.Sequence, models.FeedbackWatermark!.LastSequence);
         Assert.Equal(0, models.LiveFeedback!.PendingChanges);
-        Assert.True(factory.Services.GetRequiredService<ModelHost>().Current!.IsKnownUser(user), "the retrained bundle has the live user");
+        Assert.True(host.Current!.IsKnownUser(user), "the retrained bundle has the live user");
         Assert.Equal(before.ModelNames, models.Models.Select(m => m.Name));
     }
 
@@ -65,6 +78,77 @@ public sealed class RetrainTests(MovieRecApiFactory factory) : IClassFixture<Mov
 
         Assert.NotEqual(first, host.Current.Id);
         Assert.Equal(second.Sequence, host.Current.Bundle.Manifest.Feedback!.LastSequence);
+    }
+
+    [Fact]
+    public async Task When_the_interval_has_passed_and_ratings_are_pending_a_retrain_starts_by_itself()
+    {
+        string models = Path.Combine(Path.GetTempPath(), "movierec-tests", Guid.NewGuid().ToString("N"), "models");
+        CopyFolder(factory.ModelsPath, models);
+        using WebApplicationFactory<Program> auto = factory.WithWebHostBuilder(b => b
+            .UseSetting("MovieRec:ModelsPath", models)
+            .UseSetting("MovieRec:Retrain:Interval", "00:00:02"));
+        using HttpClient client = auto.CreateClient();
+        client.DefaultRequestHeaders.Add("X-Api-Key", MovieRecApiFactory.AdminKey);
+        ModelHost host = auto.Services.GetRequiredService<ModelHost>();
+        for (int i = 0; i < 600 && host.Current is null; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        // Nothing pending: the interval alone does not retrain.
+        string first = host.Current!.Id;
+        await Task.Delay(3000);
+        Assert.Equal(first, host.Current.Id);
+
+        RatingWrittenResponse rated = await ApiAssert.OkAsync<RatingWrittenResponse>(
+            await client.PostAsJsonAsync("/users/800003/ratings", new { movieId = Fixtures.MovieId(1), rating = 4.0 }));
+        for (int i = 0; i < 600 && host.Current.Bundle.Manifest.Feedback?.LastSequence != rated.Sequence; i++)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.NotEqual(first, host.Current.Id);
+        Assert.Equal(rated.Sequence, host.Current.Bundle.Manifest.Feedback!.LastSequence);
+        RetrainStatus status = auto.Services.GetRequiredService<Retrainer>().Status;
+        Assert.Contains("MovieRec:Retrain:Interval", status.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_worker_reads_back_the_live_ratings_it_was_given_deletions_included()
+    {
+        string file = Path.Combine(Path.GetTempPath(), $"movierec-live-{Guid.NewGuid():N}.bin");
+        LiveRating[] live = [new(7, 42, 4.5f, 1_700_000_000, 1), new(7, 43, null, 1_700_000_001, 2), new(int.MaxValue, 1, 0.5f, -1, long.MaxValue)];
+        try
+        {
+            RetrainWorker.WriteLiveRatings(file, live);
+            Assert.Equal(live, RetrainWorker.ReadLiveRatings(file));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public void A_worker_that_cannot_train_exits_with_1_and_says_why()
+    {
+        string request = Path.Combine(Path.GetTempPath(), $"movierec-request-{Guid.NewGuid():N}.json");
+        File.WriteAllText(request, "{\"Data\":\"/no/such/folder\",\"Models\":[\"svd\"],\"Output\":\"/tmp\",\"Provider\":\"sqlite\",\"LiveRatings\":\"/no/such/file\",\"Threads\":1}");
+        TextWriter error = Console.Error;
+        using var captured = new StringWriter();
+        Console.SetError(captured);
+        try
+        {
+            Assert.Equal(1, RetrainWorker.Run(request));
+        }
+        finally
+        {
+            Console.SetError(error);
+            File.Delete(request);
+        }
+
+        Assert.Contains("/no/such/folder", captured.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -37,4 +37,17 @@ public sealed class RetrainOptions
 
     /// <summary>Models the retrainer trains; empty: those of the bundle being served.</summary>
     public string? Models { get; set; }
+
+    /// <summary>
+    /// <c>process</c> (default): train in a child process at the lowest priority, whose memory and garbage collections
+    /// are its own; <c>thread</c>: on one low-priority thread of the service.
+    /// </summary>
+    public RetrainIsolation Isolation { get; set; } = RetrainIsolation.Process;
+}
+
+/// <summary>Where a retrain runs (<c>MovieRec:Retrain:Isolation</c>).</summary>
+public enum RetrainIsolation
+{
+    Process,
+    Thread,
 }

@@ -9,7 +9,8 @@ namespace MovieRec.Api.Hosting;
 /// <summary>
 /// Trains a new bundle from the dataset plus every live rating, with the same Core trainer as <c>movierec train
 /// --feedback</c>, publishes it atomically and swaps it in; serving continues on the old bundle meanwhile (training runs
-/// on one low-priority thread, <see cref="BackgroundScheduler"/>, so requests keep the cores first). Triggered by <c>MovieRec:Retrain:AfterRatings</c> changes since the
+/// in a child process at the lowest priority, <see cref="RetrainWorker"/>, or with <c>MovieRec:Retrain:Isolation</c> =
+/// <c>thread</c> on one low-priority thread, <see cref="BackgroundScheduler"/>, so requests keep the cores first). Triggered by <c>MovieRec:Retrain:AfterRatings</c> changes since the
 /// served bundle's watermark, by <c>MovieRec:Retrain:Interval</c>, or by <c>POST /admin/retrain</c>. One retrain at a time;
 /// a failed one keeps the served bundle and records why.
 /// </summary>
@@ -93,26 +94,48 @@ public sealed partial class Retrainer(ModelHost host, LiveFeedback feedback, IOp
             MovieRecOptions o = options.Value;
             IReadOnlyList<LiveRating> live = await feedback.Store.GetChangesSinceAsync(0, _stopping).ConfigureAwait(false);
             string data = host.Current?.Bundle.Manifest.Dataset.Folder is { } folder && Directory.Exists(folder) ? folder : Path.GetFullPath(o.DataPath);
-            MovieLensDataset dataset = MovieLensLoader.Load(data);
             IReadOnlyList<string> models = string.IsNullOrWhiteSpace(o.Retrain.Models)
                 ? host.Current?.ModelNames ?? BundleTrainer.ParseModels(o.FirstStartModels)
                 : BundleTrainer.ParseModels(o.Retrain.Models);
-            (MovieLensDataset withLive, FeedbackWatermarkManifest watermark) = FeedbackTraining.WithLiveRatings(dataset, live, feedback.Provider);
-            // On the low-priority training thread, one thread (TrainingOptions.Threads = 1), so the fit takes at most one core
-            // and only what requests leave of it.
-            string published = await Task.Factory.StartNew(
-                () => BundleTrainer.Train(withLive, new BundleTrainingOptions
+            long watermark;
+            string published;
+            if (o.Retrain.Isolation == RetrainIsolation.Process)
+            {
+                watermark = live.Count == 0 ? 0 : live.Max(r => r.Sequence);
+                string work = Path.Combine(Path.GetTempPath(), $"movierec-retrain-{Environment.ProcessId}-{Guid.NewGuid():N}");
+                try
                 {
-                    Models = models,
-                    Output = host.ModelsPath,
-                    Log = line => LogProgress(logger, line),
-                    Training = new TrainingOptions { Threads = 1, CancellationToken = _stopping },
-                    Feedback = watermark,
-                }),
-                _stopping, TaskCreationOptions.DenyChildAttach, BackgroundScheduler.Training).ConfigureAwait(false);
+                    published = await RetrainWorker.TrainAsync(
+                        new RetrainWorker.Request(data, models, host.ModelsPath, feedback.Provider, "", 1),
+                        live, work, line => LogProgress(logger, line), _stopping).ConfigureAwait(false);
+                }
+                finally
+                {
+                    Directory.Delete(work, recursive: true);
+                }
+            }
+            else
+            {
+                MovieLensDataset dataset = MovieLensLoader.Load(data);
+                (MovieLensDataset withLive, FeedbackWatermarkManifest manifest) = FeedbackTraining.WithLiveRatings(dataset, live, feedback.Provider);
+                watermark = manifest.LastSequence;
+                // On the low-priority training thread, one thread (TrainingOptions.Threads = 1), so the fit takes at most one core
+                // and only what requests leave of it.
+                published = await Task.Factory.StartNew(
+                    () => BundleTrainer.Train(withLive, new BundleTrainingOptions
+                    {
+                        Models = models,
+                        Output = host.ModelsPath,
+                        Log = line => LogProgress(logger, line),
+                        Training = new TrainingOptions { Threads = 1, CancellationToken = _stopping },
+                        Feedback = manifest,
+                    }),
+                    _stopping, TaskCreationOptions.DenyChildAttach, BackgroundScheduler.Training).ConfigureAwait(false);
+            }
+
             ReloadOutcome outcome = await host.ReloadAsync(_stopping).ConfigureAwait(false);
-            LogFinished(logger, outcome.BundleId, watermark.LastSequence, clock.Elapsed.TotalSeconds, Path.GetFileName(published));
-            _status = new RetrainStatus(false, reason, _status.StartedAt, DateTimeOffset.UtcNow, true, outcome.BundleId, watermark.LastSequence, null)
+            LogFinished(logger, outcome.BundleId, watermark, clock.Elapsed.TotalSeconds, Path.GetFileName(published));
+            _status = new RetrainStatus(false, reason, _status.StartedAt, DateTimeOffset.UtcNow, true, outcome.BundleId, watermark, null)
             {
                 Seconds = clock.Elapsed.TotalSeconds,
                 PreviousBundleId = previous,
@@ -125,7 +148,8 @@ public sealed partial class Retrainer(ModelHost host, LiveFeedback feedback, IOp
         {
             Interlocked.Exchange(ref _failedAtSequence, feedback.LastSequence);
             LogFailed(logger, e, host.Current?.Id);
-            _status = new RetrainStatus(false, reason, _status.StartedAt, DateTimeOffset.UtcNow, false, host.Current?.Id, null, $"{e.GetType().Name}: {e.Message}")
+            _status = new RetrainStatus(false, reason, _status.StartedAt, DateTimeOffset.UtcNow, false, host.Current?.Id, null,
+                e is RetrainWorkerException ? e.Message : $"{e.GetType().Name}: {e.Message}")
             {
                 Seconds = clock.Elapsed.TotalSeconds,
                 PreviousBundleId = previous,
