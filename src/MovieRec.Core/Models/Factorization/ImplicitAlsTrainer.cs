@@ -186,7 +186,7 @@ public sealed class ImplicitFactorizationModel : RecommenderModel, IFoldIn, IExp
     private readonly float[] _popularity;
 
     private readonly Lazy<double[]> _gram;
-    private readonly Lazy<PackedFactors> _packed;
+    private readonly Lazy<QuantizedFactors> _packed;
 
     internal ImplicitFactorizationModel(RatingMatrix train, BiasBaseline fallback, int factors, float[] userFactors, float[] itemFactors, float[] popularity,
         float alpha, float regularization, bool weightByRating)
@@ -196,7 +196,7 @@ public sealed class ImplicitFactorizationModel : RecommenderModel, IFoldIn, IExp
         Regularization = regularization;
         WeightByRating = weightByRating;
         _gram = new Lazy<double[]>(ComputeGram);
-        _packed = new Lazy<PackedFactors>(() => new PackedFactors(_itemFactors, Train.ItemCount, Factors));
+        _packed = new Lazy<QuantizedFactors>(() => new QuantizedFactors(_itemFactors, Train.ItemCount, Factors));
         if (factors <= 0 || userFactors.Length != train.UserCount * factors || itemFactors.Length != train.ItemCount * factors || popularity.Length != train.ItemCount)
         {
             throw new InvalidDataException("The factor arrays do not match the training matrix.");
@@ -273,7 +273,7 @@ public sealed class ImplicitFactorizationModel : RecommenderModel, IFoldIn, IExp
         return xf;
     }
 
-    // Every item's score from the packed copy (float rounding apart), then the items near the cut re-scored as Score does.
+    // Every item's score from the 8-bit copy (within its quantisation bound), then the items near the cut re-scored as Score does.
     private RankedTop TopOf(float[] factors, int start, int k, ReadOnlySpan<int> excludeSorted, Func<int, bool>? include) =>
         _packed.Value.Top(factors.AsSpan(start, Factors), 0, default, 0, k, excludeSorted, include, i => ExactScore(factors.AsSpan(start, Factors), i));
 

@@ -21,7 +21,7 @@ public sealed class MatrixFactorizationModel : RecommenderModel, ISimilarItems, 
     private readonly float[] _userFactors;
     private readonly float[] _itemFactors;
     private readonly Lazy<float[]> _itemNorms;
-    private readonly Lazy<PackedFactors> _packed;
+    private readonly Lazy<QuantizedFactors> _packed;
     private readonly float _maxItemBias;
 
     internal MatrixFactorizationModel(string name, RatingMatrix train, BiasBaseline fallback, int factors,
@@ -42,7 +42,7 @@ public sealed class MatrixFactorizationModel : RecommenderModel, ISimilarItems, 
         _itemFactors = itemFactors;
         FoldInRegularization = foldInRegularization;
         _itemNorms = new Lazy<float[]>(ComputeItemNorms);
-        _packed = new Lazy<PackedFactors>(() => new PackedFactors(_itemFactors, Train.ItemCount, Factors));
+        _packed = new Lazy<QuantizedFactors>(() => new QuantizedFactors(_itemFactors, Train.ItemCount, Factors));
         _maxItemBias = itemBias.Length == 0 ? 0 : TensorPrimitives.MaxMagnitude(itemBias);
     }
 
@@ -194,7 +194,7 @@ public sealed class MatrixFactorizationModel : RecommenderModel, ISimilarItems, 
         return TopOf(user.Bias, [.. user.Factors], 0, k, excludeSorted, include);
     }
 
-    // Every item's score from the packed copy (float rounding apart), then the items near the cut re-scored as ScoreVector does.
+    // Every item's score from the 8-bit copy (within its quantisation bound), then the items near the cut re-scored as ScoreVector does.
     private RankedTop TopOf(float userBias, float[] factors, int start, int k, ReadOnlySpan<int> excludeSorted, Func<int, bool>? include) =>
         _packed.Value.Top(factors.AsSpan(start, Factors), _mu + userBias, _itemBias, Math.Abs(_mu) + Math.Abs(userBias) + _maxItemBias, k, excludeSorted,
             include, i => ExactScore(userBias, factors.AsSpan(start, Factors), i));
