@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Globalization;
+using MovieRec.Core.Models;
 using MovieRec.Core.Data;
 using MovieRec.Core.Feedback;
 using MovieRec.Core.Training;
@@ -21,12 +23,13 @@ internal static class TrainCommand
         var keep = new Option<int>("--keep") { Description = "Bundles to keep, the new one included", DefaultValueFactory = _ => 3 };
         var seed = new Option<int>("--seed") { Description = "Seed of the models and the holdout", DefaultValueFactory = _ => 42 };
         var skipInvalid = new Option<bool>("--skip-invalid") { Description = "Skip malformed rows (and report them) instead of stopping" };
+        var progress = new Option<bool>("--progress") { Description = "Print a line per epoch or iteration of each model (train loss where the model reports one, seconds since the last line)" };
         var feedback = new Option<string?>("--feedback")
         {
             Description = "Also train on the service's live ratings: a SQLite file (e.g. state/feedback.db) or a PostgreSQL connection (Host=...;Database=... or postgres://...)",
         };
         (Option<string[]> set, Option<string?> optionsFile) = ModelOptionsCli.Options();
-        var command = new Command("train", "Train models on all ratings of a dataset and publish a model bundle.") { folder, models, set, optionsFile, output, eval, keep, seed, skipInvalid, feedback };
+        var command = new Command("train", "Train models on all ratings of a dataset and publish a model bundle.") { folder, models, set, optionsFile, output, eval, keep, seed, skipInvalid, feedback, progress };
         command.SetAction(parse => CliApp.Guard(console, () =>
         {
             if (parse.GetValue(keep) < 1)
@@ -44,6 +47,7 @@ internal static class TrainCommand
                 Seed = parse.GetValue(seed),
                 Overrides = ModelOptionsCli.Parse(parse, set, optionsFile),
                 Log = line => console.MarkupLineInterpolated($"{line}"),
+                Training = parse.GetValue(progress) ? new TrainingOptions { Progress = EpochLines(console) } : null,
             };
 
             // Unknown models and options, and out-of-range values, fail here, before any data is read.
@@ -58,11 +62,25 @@ internal static class TrainCommand
                     $"feedback: {watermark.LiveRatings:N0} live ratings and {watermark.DeletedRatings:N0} deletions up to change {watermark.LastSequence} ({watermark.Provider}); training on {dataset.Ratings.Length:N0} ratings");
             }
 
-            string bundle = BundleTrainer.Train(dataset, options with { Feedback = watermark });
+            string bundle = BundleTrainer.Train(ref dataset, options with { Feedback = watermark });
             console.MarkupLineInterpolated($"[green]ok:[/] published {bundle}");
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>One line per reported epoch: model, epoch of epochs, train loss, validation RMSE, seconds since the previous line.</summary>
+    private static SynchronousProgress<TrainingProgress> EpochLines(IAnsiConsole console)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        return new SynchronousProgress<TrainingProgress>(p =>
+        {
+            double seconds = clock.Elapsed.TotalSeconds;
+            clock.Restart();
+            string loss = p.TrainLoss is double l ? FormattableString.Invariant($", train loss {l:0.0000}") : string.Empty;
+            string validation = p.ValidationRmse is double v ? FormattableString.Invariant($", validation RMSE {v:0.0000}") : string.Empty;
+            console.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"{p.Model}: epoch {p.Epoch}/{p.Epochs}{loss}{validation} ({seconds:0.000} s)");
+        });
     }
 
     /// <summary>The dataset with the feedback store's live ratings applied, as the service's retrainer trains.</summary>

@@ -86,7 +86,7 @@ public static partial class BundleStore
             using (new FileStream(Path.Combine(staging, StagingLockFile), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose))
             {
                 WriteBundle(staging, id, now, dataset, ratings, models, feedback);
-                Verify(root, staging, dataset, models);
+                Verify(root, staging, ratings, models);
             }
 
             string folder = Path.Combine(root, id);
@@ -362,7 +362,7 @@ public static partial class BundleStore
             id,
             createdAt,
             new DatasetManifest(dataset.Name, Path.GetFullPath(dataset.Folder), [.. dataset.Files.Select(f => Checksum(f, Path.GetFileName(f)))],
-                dataset.Ratings.Length, ratings.UserCount, dataset.Movies.Count),
+                dataset.RatingCount, ratings.UserCount, dataset.Movies.Count),
             modelEntries,
             payloads,
             models.Sum(m => m.FitSeconds)) { Feedback = feedback };
@@ -372,24 +372,40 @@ public static partial class BundleStore
     }
 
     /// <summary>Loads the staged bundle back as a server would and checks it answers as the models it was written from.</summary>
-    private static void Verify(string root, string staging, MovieLensDataset dataset, IReadOnlyList<TrainedModel> models)
+    private static void Verify(string root, string staging, RatingMatrix ratings, IReadOnlyList<TrainedModel> models)
     {
         try
         {
             ModelBundle loaded = Load(staging);
-            int checks = Math.Min(dataset.Ratings.Length, 16);
+
+            // Up to 16 training pairs spread over the matrix (the models' own ratings, as a server would be asked).
+            int checks = Math.Min(ratings.Count, 16);
+            var pairs = new (int User, int Movie)[checks];
+            ReadOnlySpan<int> starts = ratings.UserRowStart;
+            for (int r = 0; r < checks; r++)
+            {
+                int position = r * (ratings.Count / checks);
+                int u = starts.BinarySearch(position);
+                u = u >= 0 ? u : ~u - 1;
+                while (starts[u + 1] <= position)
+                {
+                    u++;
+                }
+
+                pairs[r] = (ratings.Users.RawId(u), ratings.Items.RawId(ratings.UserItemIndex[position]));
+            }
+
             foreach (TrainedModel trained in models)
             {
                 IRecommenderModel copy = loaded.Models[trained.Model.Name];
-                for (int r = 0; r < checks; r++)
+                foreach ((int user, int movie) in pairs)
                 {
-                    Rating rating = dataset.Ratings[r * (dataset.Ratings.Length / checks)];
-                    Prediction expected = trained.Model.Predict(rating.UserId, rating.MovieId);
-                    Prediction actual = copy.Predict(rating.UserId, rating.MovieId);
+                    Prediction expected = trained.Model.Predict(user, movie);
+                    Prediction actual = copy.Predict(user, movie);
                     if (expected.Fallback != actual.Fallback || Math.Abs(expected.Rating - actual.Rating) > 1e-4f)
                     {
                         throw new InvalidDataException(
-                            FormattableString.Invariant($"model '{trained.Model.Name}' predicts {actual.Rating} for user {rating.UserId}, movie {rating.MovieId} after loading, {expected.Rating} before"));
+                            FormattableString.Invariant($"model '{trained.Model.Name}' predicts {actual.Rating} for user {user}, movie {movie} after loading, {expected.Rating} before"));
                     }
                 }
             }

@@ -26,4 +26,28 @@ public sealed class MovieLensDataset
 
     /// <summary>The files that were read, for checksums and messages.</summary>
     public required IReadOnlyList<string> Files { get; init; }
+
+    /// <summary>How many ratings the dataset read: <see cref="Ratings"/>' length, also after <see cref="WithoutRatings"/>.</summary>
+    public int RatingCount => ReleasedRatingCount ?? Ratings.Length;
+
+    private int? ReleasedRatingCount { get; init; }
+
+    /// <summary>
+    /// The same dataset without its ratings array (<see cref="RatingCount"/> still says how many it read), so a caller
+    /// that has built its rating matrix can let the array go (25 M ratings: 600 MB).
+    /// </summary>
+    public MovieLensDataset WithoutRatings() => new()
+    {
+        Folder = Folder,
+        Name = Name,
+        Format = Format,
+        Scale = Scale,
+        Ratings = [],
+        Movies = Movies,
+        Tags = Tags,
+        Links = Links,
+        Report = Report,
+        Files = Files,
+        ReleasedRatingCount = RatingCount,
+    };
 }

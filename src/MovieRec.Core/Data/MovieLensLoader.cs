@@ -139,6 +139,13 @@ public static partial class MovieLensLoader
         }
 
         string firstLine = FirstLine(path);
+        bool csvWithHeader = !firstLine.Contains("::", StringComparison.Ordinal) && !firstLine.Contains('\t', StringComparison.Ordinal)
+            && firstLine.Length > 0 && !char.IsAsciiDigit(firstLine.TrimStart('\uFEFF', ' ')[0]);
+        if (csvWithHeader && PlainRatingsCsv.TryRead(path, scale) is Rating[] plain)
+        {
+            return RemoveDuplicates(plain, report);
+        }
+
         var ratings = new List<Rating>();
         if (firstLine.Contains("::", StringComparison.Ordinal))
         {
@@ -407,21 +414,27 @@ public static partial class MovieLensLoader
         return trimmed.Split('|', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
     }
 
+    private static long Key(Rating rating) => ((long)rating.UserId << 32) | (uint)rating.MovieId;
+
     /// <summary>Keeps one rating per (user, movie): the latest by timestamp, the later row on a tie.</summary>
     private static Rating[] RemoveDuplicates(Rating[] ratings, LoadReport report)
     {
-        long[] keys = new long[ratings.Length];
+        // MovieLens files are sorted by user then movie, so this is the common case, checked without allocating.
         bool sorted = true;
-        for (int r = 0; r < ratings.Length; r++)
+        for (int r = 1; r < ratings.Length && sorted; r++)
         {
-            keys[r] = ((long)ratings[r].UserId << 32) | (uint)ratings[r].MovieId;
-            sorted &= r == 0 || keys[r] > keys[r - 1];
+            sorted = Key(ratings[r]) > Key(ratings[r - 1]);
         }
 
-        // MovieLens files are sorted by user then movie, so this is the common, free case.
         if (sorted)
         {
             return ratings;
+        }
+
+        long[] keys = new long[ratings.Length];
+        for (int r = 0; r < ratings.Length; r++)
+        {
+            keys[r] = Key(ratings[r]);
         }
 
         int[] order = new int[ratings.Length];

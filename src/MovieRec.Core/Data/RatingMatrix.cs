@@ -14,13 +14,18 @@ public sealed class RatingMatrix
     private readonly float[] _itemValues;
 
     private RatingMatrix(IdMap users, IdMap items, int[] userStart, int[] userItems, float[] userValues)
+        : this(users, items, userStart, userItems, userValues, Transpose(userStart, userItems, userValues, items.Count, null, null))
+    {
+    }
+
+    private RatingMatrix(IdMap users, IdMap items, int[] userStart, int[] userItems, float[] userValues, (int[] Start, int[] Index, float[] Values) itemMajor)
     {
         Users = users;
         Items = items;
         _userStart = userStart;
         _userItems = userItems;
         _userValues = userValues;
-        (_itemStart, _itemUsers, _itemValues) = Transpose(userStart, userItems, userValues, items.Count);
+        (_itemStart, _itemUsers, _itemValues) = itemMajor;
 
         double sum = 0;
         float min = float.PositiveInfinity, max = float.NegativeInfinity;
@@ -64,27 +69,21 @@ public sealed class RatingMatrix
 
     public ReadOnlySpan<float> ItemValues => _itemValues;
 
-    /// <summary>Builds the matrix over the users and movies present in <paramref name="ratings"/>.</summary>
+    /// <summary>
+    /// Builds the matrix over the users and movies present in <paramref name="ratings"/>. Besides the result it holds
+    /// one more item-major copy while it works (25 M ratings: 200 MB), whose arrays become the result's item-major form.
+    /// </summary>
     public static RatingMatrix Build(ReadOnlySpan<Rating> ratings)
     {
-        int[] userIds = new int[ratings.Length];
-        int[] movieIds = new int[ratings.Length];
-        for (int r = 0; r < ratings.Length; r++)
-        {
-            userIds[r] = ratings[r].UserId;
-            movieIds[r] = ratings[r].MovieId;
-        }
+        (IdMap users, IdLookup userOf) = Index(ratings, user: true);
+        (IdMap items, IdLookup itemOf) = Index(ratings, user: false);
 
-        IdMap users = IdMap.FromIds(userIds);
-        IdMap items = IdMap.FromIds(movieIds);
-
-        // Counting sort into item-major rows, then transpose: rows come out sorted by column on each pass.
+        // Counting sort into item-major rows (in rating order), transpose to user-major (rows sorted by item), then
+        // transpose back into the first arrays (rows sorted by user).
         int[] itemStart = new int[items.Count + 1];
-        int[] itemOf = new int[ratings.Length];
-        for (int r = 0; r < ratings.Length; r++)
+        foreach (Rating r in ratings)
         {
-            itemOf[r] = items.IndexOf(movieIds[r]);
-            itemStart[itemOf[r] + 1]++;
+            itemStart[itemOf.Of(r.MovieId) + 1]++;
         }
 
         for (int i = 0; i < items.Count; i++)
@@ -95,14 +94,14 @@ public sealed class RatingMatrix
         int[] next = itemStart[..^1];
         int[] itemUsers = new int[ratings.Length];
         float[] itemValues = new float[ratings.Length];
-        for (int r = 0; r < ratings.Length; r++)
+        foreach (Rating r in ratings)
         {
-            int slot = next[itemOf[r]]++;
-            itemUsers[slot] = users.IndexOf(userIds[r]);
-            itemValues[slot] = ratings[r].Value;
+            int slot = next[itemOf.Of(r.MovieId)]++;
+            itemUsers[slot] = userOf.Of(r.UserId);
+            itemValues[slot] = r.Value;
         }
 
-        (int[] userStart, int[] userItems, float[] userValues) = Transpose(itemStart, itemUsers, itemValues, users.Count);
+        (int[] userStart, int[] userItems, float[] userValues) = Transpose(itemStart, itemUsers, itemValues, users.Count, null, null);
         for (int u = 0; u < users.Count; u++)
         {
             for (int p = userStart[u] + 1; p < userStart[u + 1]; p++)
@@ -116,7 +115,72 @@ public sealed class RatingMatrix
             }
         }
 
-        return new RatingMatrix(users, items, userStart, userItems, userValues);
+        return new RatingMatrix(users, items, userStart, userItems, userValues, Transpose(userStart, userItems, userValues, items.Count, itemUsers, itemValues));
+    }
+
+    /// <summary>
+    /// The distinct ids of one column and a lookup from raw id to index: a dense array when the ids span a range not much
+    /// larger than the ratings (MovieLens ids do), else the map's dictionary.
+    /// </summary>
+    private static (IdMap Map, IdLookup Lookup) Index(ReadOnlySpan<Rating> ratings, bool user)
+    {
+        if (ratings.IsEmpty)
+        {
+            return (IdMap.FromIds([]), new IdLookup(null, 0, IdMap.FromIds([])));
+        }
+
+        long min = long.MaxValue, max = long.MinValue;
+        foreach (Rating r in ratings)
+        {
+            int id = user ? r.UserId : r.MovieId;
+            min = Math.Min(min, id);
+            max = Math.Max(max, id);
+        }
+
+        long span = max - min + 1;
+        if (span > Math.Max(1L << 20, 4L * ratings.Length) || span > Array.MaxLength)
+        {
+            int[] ids = new int[ratings.Length];
+            for (int r = 0; r < ratings.Length; r++)
+            {
+                ids[r] = user ? ratings[r].UserId : ratings[r].MovieId;
+            }
+
+            IdMap sparse = IdMap.FromIds(ids);
+            return (sparse, new IdLookup(null, 0, sparse));
+        }
+
+        int offset = (int)min;
+        int[] dense = new int[span];
+        foreach (Rating r in ratings)
+        {
+            dense[(user ? r.UserId : r.MovieId) - offset] = 1;
+        }
+
+        int count = 0;
+        foreach (int present in dense)
+        {
+            count += present;
+        }
+
+        int[] raw = new int[count];
+        int n = 0;
+        for (int k = 0; k < dense.Length; k++)
+        {
+            if (dense[k] == 1)
+            {
+                raw[n] = k + offset;
+                dense[k] = n++;
+            }
+        }
+
+        IdMap map = IdMap.FromSortedIds(raw);
+        return (map, new IdLookup(dense, offset, map));
+    }
+
+    private readonly record struct IdLookup(int[]? Dense, int Offset, IdMap Map)
+    {
+        public int Of(int rawId) => Dense is null ? Map.IndexOf(rawId) : Dense[rawId - Offset];
     }
 
     /// <summary>Rebuilds a matrix from its user-major arrays (as saved with a model), checking their shape.</summary>
@@ -169,7 +233,8 @@ public sealed class RatingMatrix
         return p >= 0 ? RatingsOf(u)[p] : null;
     }
 
-    private static (int[] Start, int[] Index, float[] Values) Transpose(int[] start, int[] index, float[] values, int columns)
+    /// <summary>The transposed form; written into <paramref name="intoIndex"/> and <paramref name="intoValues"/> when given (their old contents are overwritten).</summary>
+    private static (int[] Start, int[] Index, float[] Values) Transpose(int[] start, int[] index, float[] values, int columns, int[]? intoIndex, float[]? intoValues)
     {
         int[] tStart = new int[columns + 1];
         foreach (int c in index)
@@ -183,8 +248,8 @@ public sealed class RatingMatrix
         }
 
         int[] next = tStart[..^1];
-        int[] tIndex = new int[index.Length];
-        float[] tValues = new float[index.Length];
+        int[] tIndex = intoIndex ?? new int[index.Length];
+        float[] tValues = intoValues ?? new float[index.Length];
         for (int row = 0; row < start.Length - 1; row++)
         {
             for (int p = start[row]; p < start[row + 1]; p++)

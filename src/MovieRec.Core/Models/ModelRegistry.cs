@@ -10,7 +10,14 @@ using MovieRec.Core.Models.Neural;
 namespace MovieRec.Core.Models;
 
 /// <summary>What a trainer may need beyond the ratings: a seed, and for content models the catalogue and tags.</summary>
-public sealed record ModelContext(int Seed = 42, IReadOnlyList<Movie>? Movies = null, IReadOnlyList<Tag>? Tags = null);
+public sealed record ModelContext(int Seed = 42, IReadOnlyList<Movie>? Movies = null, IReadOnlyList<Tag>? Tags = null)
+{
+    /// <summary>
+    /// How many ratings the model will be trained on, when known: algorithms with size-scaled defaults (see
+    /// <see cref="ModelAlgorithm.SizedDefaults"/>) pick their unset options from it. Null: the plain defaults.
+    /// </summary>
+    public int? TrainingRatings { get; init; }
+}
 
 /// <summary>Reads a model's parameters back from its file (after the common header the serializer reads).</summary>
 public delegate RecommenderModel ModelReader(string name, BinaryReader reader, RatingMatrix train, BiasBaseline fallback);
@@ -54,6 +61,13 @@ public abstract class ModelAlgorithm
     /// <summary>The trainer needs the movie catalogue (and tags) in its <see cref="ModelContext"/>.</summary>
     public bool NeedsCatalogue { get; }
 
+    /// <summary>
+    /// Option values that replace the defaults for a training set of the given number of ratings (empty: the defaults
+    /// as declared). Applied to the algorithm's own id only (not to presets), before the user's values, so an option
+    /// the user sets always wins.
+    /// </summary>
+    public Func<int, IReadOnlyDictionary<string, object>>? SizedDefaults { get; init; }
+
     /// <summary>The declared option called <paramref name="name"/> (case-insensitive), or null.</summary>
     public OptionSpec? Option(string name) =>
         Options.FirstOrDefault(o => string.Equals(o.Name, name.Trim(), StringComparison.OrdinalIgnoreCase));
@@ -93,7 +107,10 @@ public static class ModelRegistry
         new ModelAlgorithm<GlobalMeanOptions>("mean", "global mean rating", new(), GlobalMeanModel.Kind, (_, r, t, f) => GlobalMeanModel.Read(r, t, f), (_, _, _) => new GlobalMeanTrainer()),
         new ModelAlgorithm<BaselineOptions>("baseline", "mu + b_u + b_i, ALS (Surprise BaselineOnly defaults)", new(), BaselineOnlyModel.Kind, BaselineOnlyModel.Read, (o, _, _) => new BaselineOnlyTrainer(o)),
         new ModelAlgorithm<PopularityOptions>("popular", "most rated movies first; baseline rating predictions", new(), PopularityModel.Kind, (_, r, t, f) => PopularityModel.Read(r, t, f), (o, _, _) => new PopularityTrainer(o)),
-        new ModelAlgorithm<SvdOptions>("svd", "biased matrix factorization by SGD, MovieRec's tuned defaults", new(), MatrixFactorizationModel.Kind, MatrixFactorizationModel.Read, (o, n, _) => new SvdTrainer(o, n), hidden: ["regImplicit"]),
+        new ModelAlgorithm<SvdOptions>("svd", "biased matrix factorization by SGD, MovieRec's tuned defaults (fewer factors and epochs on large data)", new(), MatrixFactorizationModel.Kind, MatrixFactorizationModel.Read, (o, n, _) => new SvdTrainer(o, n), hidden: ["regImplicit"])
+        {
+            SizedDefaults = SvdOptions.ForRatings,
+        },
         new ModelAlgorithm<SvdOptions>("svdpp", "SVD++: factorization with implicit feedback from what each user rated", SvdPlusPlusTrainer.Defaults, MatrixFactorizationModel.Kind, MatrixFactorizationModel.Read, (o, _, _) => new SvdPlusPlusTrainer(o)),
         new ModelAlgorithm<AlsOptions>("als", "biased matrix factorization by alternating least squares", new(), MatrixFactorizationModel.Kind, MatrixFactorizationModel.Read, (o, _, _) => new AlsTrainer(o)),
         new ModelAlgorithm<ImplicitAlsOptions>("implicit-als", "implicit-feedback ALS (Hu, Koren, Volinsky) for top-N ranking; baseline rating predictions", new(), ImplicitFactorizationModel.Kind, (_, r, t, f) => ImplicitFactorizationModel.Read(r, t, f), (o, _, _) => new ImplicitAlsTrainer(o)),
@@ -153,6 +170,14 @@ public static class ModelRegistry
         if (info.Algorithm.Option("seed") is { } seed)
         {
             values[seed] = context.Seed;
+        }
+
+        if (context.TrainingRatings is int ratings && ReferenceEquals(info.Options, info.Algorithm.Defaults) && info.Algorithm.SizedDefaults is { } sized)
+        {
+            foreach ((string option, object value) in sized(ratings))
+            {
+                values[info.Algorithm.Option(option) ?? throw new InvalidOperationException($"Model '{info.Name}' scales an undeclared option '{option}'.")] = value;
+            }
         }
 
         foreach ((string option, string value) in overrides ?? new Dictionary<string, string>())

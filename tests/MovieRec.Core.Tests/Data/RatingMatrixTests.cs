@@ -47,6 +47,39 @@ public sealed class RatingMatrixTests
     }
 
     [Fact]
+    public void Sparse_and_negative_ids_shuffled_build_the_same_matrix_as_their_dense_renumbering()
+    {
+        // Ids spread over the whole int range take the dictionary path; the same ratings renumbered 0..n-1 take the
+        // dense one. Shuffled input, so rows must be sorted by the build, not by the file.
+        Rating[] dense = Fixtures.SyntheticRatings(30, 40, seed: 3);
+        int[] userIds = [.. dense.Select(r => r.UserId).Distinct().Order()];
+        int[] movieIds = [.. dense.Select(r => r.MovieId).Distinct().Order()];
+        int Spread(int[] ids, int id) => int.MinValue + (int)((long)Array.IndexOf(ids, id) * 50_000_017L % uint.MaxValue) + 1;
+        Rating[] sparse = [.. dense.Select(r => r with { UserId = Spread(userIds, r.UserId), MovieId = Spread(movieIds, r.MovieId) })];
+        new Random(4).Shuffle(sparse);
+
+        RatingMatrix a = RatingMatrix.Build(dense), b = RatingMatrix.Build(sparse);
+
+        Assert.Equal(a.Count, b.Count);
+        foreach (Rating r in dense)
+        {
+            int u = b.Users.IndexOf(Spread(userIds, r.UserId)), i = b.Items.IndexOf(Spread(movieIds, r.MovieId));
+            Assert.Equal(r.Value, b.Get(u, i));
+            Assert.Equal(a.UserRatingCount(a.Users.IndexOf(r.UserId)), b.UserRatingCount(u));
+            Assert.True(b.UsersOf(i).BinarySearch(u) >= 0);
+        }
+
+        for (int i = 0; i < b.ItemCount; i++)
+        {
+            ReadOnlySpan<int> users = b.UsersOf(i);
+            for (int p = 1; p < users.Length; p++)
+            {
+                Assert.True(users[p] > users[p - 1]);
+            }
+        }
+    }
+
+    [Fact]
     public void A_duplicate_pair_is_refused()
     {
         var e = Assert.Throws<ArgumentException>(() => RatingMatrix.Build([new Rating(1, 1, 3, 0), new Rating(1, 1, 4, 1)]));

@@ -15,6 +15,36 @@ public sealed class ModelRegistryTests : IDisposable
     public void Dispose() => _dir.Dispose();
 
     [Fact]
+    public void Svd_defaults_scale_with_the_training_set_and_the_users_values_win()
+    {
+        static SvdOptions Options(string name, int? ratings, Dictionary<string, string>? set = null) =>
+            (SvdOptions)ModelRegistry.Resolve(name, new ModelContext() { TrainingRatings = ratings }, set).Options;
+
+        // ml-100k / ml-latest-small sizes and an unknown size keep the declared defaults (the README's benchmark figures).
+        Assert.Equal(new SvdOptions(), Options("svd", null));
+        Assert.Equal(new SvdOptions(), Options("svd", 100_836));
+        Assert.Equal(new SvdOptions(), Options("svd", SvdOptions.LargeRatings - 1));
+
+        SvdOptions large = Options("svd", 25_000_000);
+        Assert.Equal(new SvdOptions { Factors = SvdOptions.LargeFactors, Epochs = SvdOptions.LargeEpochs }, large);
+        Assert.True(large.Factors < new SvdOptions().Factors && large.Epochs < new SvdOptions().Epochs);
+
+        Assert.Equal(150, Options("svd", 25_000_000, new() { ["factors"] = "150" }).Factors);
+        Assert.Equal(SvdOptions.LargeEpochs, Options("svd", 25_000_000, new() { ["factors"] = "150" }).Epochs);
+        Assert.Equal(SvdOptions.Surprise with { Seed = 42 }, Options("svd-surprise", 25_000_000));
+    }
+
+    [Fact]
+    public void A_trained_bundle_records_the_size_scaled_options_it_used()
+    {
+        var context = new ModelContext() { TrainingRatings = 25_000_000 };
+        ResolvedModel resolved = ModelRegistry.Resolve("svd", context);
+
+        Assert.Equal(SvdOptions.LargeFactors, resolved.OptionValues["factors"]);
+        Assert.Equal(SvdOptions.LargeEpochs, resolved.OptionValues["epochs"]);
+    }
+
+    [Fact]
     public void Every_registry_model_round_trips_through_a_bundle_with_identical_answers()
     {
         MovieLensDataset dataset = MovieLensLoader.Load(Fixtures.WriteCsvDataset(_dir, Fixtures.SyntheticRatings(), movies: 60));

@@ -20,6 +20,24 @@ public sealed record SvdOptions
         Shuffle = false,
     };
 
+    /// <summary>From this many training ratings up, the registry's <c>svd</c> trains with <see cref="LargeFactors"/> and <see cref="LargeEpochs"/>.</summary>
+    public const int LargeRatings = 5_000_000;
+
+    public const int LargeFactors = 64;
+
+    public const int LargeEpochs = 12;
+
+    /// <summary>
+    /// The registry's size-scaled defaults for <c>svd</c>: the declared defaults (200 factors, 120 epochs, picked on
+    /// 100,000-rating datasets) below <see cref="LargeRatings"/>; from there on 64 factors and 20 epochs, since each
+    /// epoch holds hundreds of updates per movie and 120 epochs of 200 factors over 25 M ratings would be about
+    /// 600 G multiply-adds. Options the user sets win.
+    /// </summary>
+    public static IReadOnlyDictionary<string, object> ForRatings(int ratings) =>
+        ratings < LargeRatings
+            ? new Dictionary<string, object>()
+            : new Dictionary<string, object> { ["factors"] = LargeFactors, ["epochs"] = LargeEpochs };
+
     [Option("latent factors per user and movie", Min = 1, Max = 2000, TuneMin = 10, TuneMax = 300, LogScale = true)]
     public int Factors { get; init; } = 200;
 
