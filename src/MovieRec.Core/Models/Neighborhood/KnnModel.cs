@@ -589,8 +589,13 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
             : TopByBounds(userBias, items, values, k, excludeSorted, include);
     }
 
-    /// <summary>Below this many (rated movie, neighbour) pairs the item-based top scatters them all; above it, it bounds.</summary>
-    internal int TopScatterLimit { get; set; } = 1 << 16;
+    /// <summary>
+    /// Up to this many (rated movie, neighbour) pairs the item-based top scatters them all; above it, it bounds. Timed per
+    /// user on ml-latest-small's item-knn (both paths for all 610 users): scatter is cheaper up to about 110,000 pairs
+    /// (70 rated movies), bounds above (scatter walks every movie with more than K rated neighbours); 2^17 took 30% less
+    /// time over all users than 2^16.
+    /// </summary>
+    internal int TopScatterLimit { get; set; } = 1 << 17;
 
     /// <summary>
     /// A short history's top: every rated movie hands its whole list out, summing each movie's evidence and weighted terms
@@ -630,15 +635,40 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
             }
 
             float largest = 0;
+            List<int>? walkers = null;
             for (int i = 0; i < n; i++)
             {
-                float score = count[i] <= kk ? RankingScore(i, userBias, num[i], den[i], count[i]) : ExactScore(i, userBias, rated, cap, float.NegativeInfinity);
-                approximate[i] = score;
-                largest = MathF.Max(largest, MathF.Abs(score));
+                if (count[i] <= kk)
+                {
+                    float score = RankingScore(i, userBias, num[i], den[i], count[i]);
+                    approximate[i] = score;
+                    largest = MathF.Max(largest, MathF.Abs(score));
+                }
+                else
+                {
+                    approximate[i] = float.NaN;
+                    (walkers ??= []).Add(i);
+                }
             }
 
             // Another summation order moves a sum by far less than a float's last bits; allow a few of them.
             float tolerance = (largest * 1e-6f) + 1e-30f;
+            if (walkers is not null)
+            {
+                // Movies with more than K rated neighbours keep only the K most similar: each walks its list, exactly, but
+                // stops once its evidence cannot reach the k-th best of the others (less twice the tolerance), which the
+                // walkers can only raise. A stopped walk leaves NaN: that movie cannot be in the top k.
+                int[] others = TopK.Select(approximate.AsSpan(0, n), k, excludeSorted, include);
+                float floor = others.Length == k && k > 0 ? approximate[others[^1]] - (2 * tolerance) : float.NegativeInfinity;
+                foreach (int i in walkers)
+                {
+                    if (excludeSorted.BinarySearch(i) < 0 && (include is null || include(i)))
+                    {
+                        approximate[i] = ExactScore(i, userBias, rated, cap, floor);
+                    }
+                }
+            }
+
             return TopK.SelectRefined(approximate.AsSpan(0, n), tolerance, k, excludeSorted, include,
                 i => ExactScore(i, userBias, rated, cap, float.NegativeInfinity));
         }
