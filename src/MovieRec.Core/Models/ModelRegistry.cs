@@ -120,7 +120,7 @@ public static class ModelRegistry
         new ModelAlgorithm<KnnOptions>("user-knn", "user-based kNN: baseline rule, pearson-baseline, k 40 (Surprise KNNBaseline)", new(), KnnModel.Kind, KnnModel.Read, (o, n, _) => new UserKnnTrainer(o, n)),
         new ModelAlgorithm<KnnOptions>("item-knn", "item-based kNN: baseline rule, pearson-baseline, k 40 (Surprise KNNBaseline)", new(), KnnModel.Kind, KnnModel.Read, (o, n, _) => new ItemKnnTrainer(o, n)),
         new ModelAlgorithm<ContentOptions>("content", "TF-IDF over genres, tags and title words (Microsoft.ML); cosine similarity, works for unrated movies", new(), ContentModel.Kind, (_, r, t, f) => ContentModel.Read(r, t, f), (o, _, c) => new ContentTrainer(c.Movies ?? [], c.Tags ?? [], o), needsCatalogue: true),
-        new ModelAlgorithm<HybridOptions>("hybrid", "stacked blend of baseline, item-knn, user-knn, svd, svdpp, als and content (ridge blender); ranks with implicit-als", new(), HybridModel.Kind, HybridModel.Read, (o, n, c) => Hybrid(o, c, n), needsCatalogue: true),
+        new ModelAlgorithm<HybridOptions>("hybrid", "stacked blend of baseline, item-knn, user-knn, svd, svdpp, als and content (feature-weighted ridge blender); top-N from ease, or LambdaMART over ease and implicit-als candidates (ranker=lambdaMart)", new(), HybridModel.Kind, HybridModel.Read, (o, n, c) => Hybrid(o, c, n), needsCatalogue: true),
     ];
 
     /// <summary>Named option presets over one algorithm (Surprise's classes, a second blender).</summary>
@@ -201,10 +201,11 @@ public static class ModelRegistry
     {
         // The base trainers are values: the hybrid never looks models up itself.
         ModelContext baseContext = context with { Seed = options.Seed };
-        IRecommenderTrainer[] bases = [.. options.BaseModels
+        IRecommenderTrainer[] Trainers(IEnumerable<string> names) => [.. names
             .Where(n => !Info(n).NeedsCatalogue || context.Movies is { Count: > 0 })
             .Select(n => Create(n, baseContext))];
-        return new HybridTrainer(bases, Create(options.RankingModel, baseContext), options, name);
+        return new HybridTrainer(Trainers(options.BaseModels), Create(options.RankingModel, baseContext), options, name,
+            Trainers(options.CandidateModels), Trainers(options.RankingFeatureModels));
     }
 
     private static ModelInfo Preset(string name, string algorithm, string description, object options) =>

@@ -3,6 +3,7 @@ using MovieRec.Core.Evaluation;
 using MovieRec.Core.Models;
 using MovieRec.Core.Models.Factorization;
 using MovieRec.Core.Models.Hybrid;
+using MovieRec.Core.Numerics;
 
 namespace MovieRec.Core.Tests.Models;
 
@@ -48,13 +49,47 @@ public sealed class HybridTests
     public void The_hybrid_keeps_its_base_models_and_ranks_with_the_ranking_model()
     {
         RatingMatrix m = RatingMatrix.Build(Fixtures.SyntheticRatings(60, 60, seed: 5));
-        var hybrid = (HybridModel)ModelRegistry.Hybrid(new HybridOptions { BaseModels = ["baseline", "svd-surprise", "content"], RankingModel = "popular" }, new ModelContext())
+        var hybrid = (HybridModel)ModelRegistry.Hybrid(new HybridOptions { BaseModels = ["baseline", "svd-surprise", "content"], RankingModel = "popular", Ranker = HybridRanker.Single }, new ModelContext())
             .Fit(m, new TrainingOptions { Threads = 1 });
         IRecommenderModel popular = ModelRegistry.Create("popular").Fit(m);
 
         Assert.Equal(["baseline", "svd-surprise"], hybrid.BaseModels); // content needs a catalogue, and none was given
-        Assert.Equal(1 + 2 + 4, hybrid.Weights.Count);
+        Assert.Equal(1 + 2 + 4 + (2 * 2), hybrid.Weights.Count); // intercept, bases, meta-features, bases x (user and movie log counts)
         Assert.Equal(popular.Recommend(1, 10), hybrid.Recommend(1, 10));
+    }
+
+    [Theory]
+    [InlineData(RankerObjective.LambdaMart)]
+    [InlineData(RankerObjective.Pointwise)]
+    public void The_learned_ranker_ranks_candidates_of_both_models_first_and_never_rated_movies(RankerObjective objective)
+    {
+        RatingMatrix m = RatingMatrix.Build(Fixtures.SyntheticRatings(80, 120, seed: 6));
+        var options = new HybridOptions { BaseModels = ["baseline", "svd-surprise"], Ranker = HybridRanker.LambdaMart, Candidates = 15, RankerObjective = objective, RankerMinLeaf = 5 };
+        var hybrid = (HybridModel)ModelRegistry.Hybrid(options, new ModelContext()).Fit(m, new TrainingOptions { Threads = 1 });
+        IRecommenderModel als = ModelRegistry.Create("implicit-als").Fit(m, new TrainingOptions { Threads = 1 });
+        IRecommenderModel ease = ModelRegistry.Create("ease").Fit(m, new TrainingOptions { Threads = 1 });
+
+        Assert.Equal(HybridRanker.LambdaMart, hybrid.Ranker);
+        Assert.Equal(["ease", "implicit-als"], hybrid.RankingModels); // content is a feature only where a catalogue is given
+        Assert.Null(hybrid.Capabilities.Explainable);
+        float[] scores = new float[m.ItemCount], alsScores = new float[m.ItemCount], easeScores = new float[m.ItemCount];
+        for (int u = 0; u < m.UserCount; u += 9)
+        {
+            hybrid.Score(u, scores);
+            als.Score(u, alsScores);
+            ease.Score(u, easeScores);
+            HashSet<int> candidates = [.. TopK.Select(alsScores, 15, m.ItemsOf(u)), .. TopK.Select(easeScores, 15, m.ItemsOf(u))];
+
+            // The candidates score above every other movie; rated movies are never candidates.
+            float lowestCandidate = candidates.Min(i => scores[i]);
+            for (int i = 0; i < m.ItemCount; i++)
+            {
+                Assert.Equal(candidates.Contains(i), scores[i] > LearnedRanker.OutsideScore + 1);
+                Assert.True(candidates.Contains(i) || scores[i] < lowestCandidate);
+            }
+
+            Assert.All(m.ItemsOf(u).ToArray(), i => Assert.DoesNotContain(i, candidates));
+        }
     }
 
     [SkippableFact]
@@ -67,7 +102,7 @@ public sealed class HybridTests
         var context = new ModelContext(42, metadata.Movies, metadata.Tags);
 
         IReadOnlyList<ModelEvaluation> r = CrossValidator.Evaluate(
-            [new SvdTrainer(), ModelRegistry.Hybrid(new HybridOptions { RankingModel = "popular" }, context)], [fold1], new EvaluationOptions { Ranking = false });
+            [new SvdTrainer(), ModelRegistry.Hybrid(new HybridOptions { RankingModel = "popular", Ranker = HybridRanker.Single }, context)], [fold1], new EvaluationOptions { Ranking = false });
 
         Assert.True(r[1].Rmse < r[0].Rmse - 0.005, $"hybrid {r[1].Rmse:0.0000} vs svd {r[0].Rmse:0.0000}");
     }

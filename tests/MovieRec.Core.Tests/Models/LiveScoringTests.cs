@@ -105,7 +105,7 @@ public sealed class LiveScoringTests
     public void The_hybrid_scores_and_explains_through_its_ranker()
     {
         var context = new ModelContext(1, ContentTests.Catalogue(60), ContentTests.SomeTags());
-        var hybrid = (HybridModel)ModelRegistry.Hybrid(new HybridOptions { Seed = 1, BaseModels = ["baseline", "item-knn"], RankingModel = "implicit-als" }, context).Fit(Train);
+        var hybrid = (HybridModel)ModelRegistry.Hybrid(new HybridOptions { Seed = 1, BaseModels = ["baseline", "item-knn"], RankingModel = "implicit-als", Ranker = HybridRanker.Single }, context).Fit(Train);
         UserHistory history = UserHistory.From(Train, [(Fixtures.MovieId(1), 5f), (Fixtures.MovieId(2), 4f), (Fixtures.MovieId(7), 5f)]);
         float[] scores = ScoresOf(hybrid, history);
         int best = Best(scores, history);

@@ -46,6 +46,10 @@ public sealed class RecommenderContractTests
 
             // Fewer selected movies than the catalogue, so ease's unselected path is part of every contract check.
             data.Add("ease|lambda=10,maxItems=40");
+
+            // The hybrid's learned ranker (LambdaMART over pooled candidates) and its pointwise objective.
+            data.Add("hybrid|ranker=lambdaMart,candidates=15,rankerMinLeaf=5");
+            data.Add("hybrid|ranker=lambdaMart,rankerObjective=pointwise,candidates=15,rankerMinLeaf=5");
             return data;
         }
     }

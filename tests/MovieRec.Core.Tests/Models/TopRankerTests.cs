@@ -16,7 +16,7 @@ public sealed class TopRankerTests
 {
     private static readonly RatingMatrix Small = RatingMatrix.Build(Fixtures.SyntheticRatings(80, 120));
 
-    public static TheoryData<string> SmallModels => ["svd", "implicit-als", "item-knn", "item-knn-lists", "item-knn-support", "item-knn-bounds", "item-knn-lists-bounds", "hybrid"];
+    public static TheoryData<string> SmallModels => ["svd", "implicit-als", "item-knn", "item-knn-lists", "item-knn-support", "item-knn-bounds", "item-knn-lists-bounds", "hybrid", "hybrid-learned"];
 
     [SkippableFact]
     public void On_ml_latest_small_the_top_10_of_every_user_is_the_unoptimised_top_10()
@@ -105,6 +105,9 @@ public sealed class TopRankerTests
         // Histories this small would scatter; these rank every user by bounds (the path long histories take).
         "item-knn-bounds" => Bounded(new ItemKnnTrainer(new KnnOptions { K = 10 }).Fit(Small)),
         "item-knn-lists-bounds" => Bounded(new ItemKnnTrainer(new KnnOptions { K = 5, DenseCutover = 10, MaxNeighbors = 20 }).Fit(Small)),
+        // The learned ranker: candidates fill most pages, and k beyond them (or a filter that leaves too few) ranks every movie.
+        "hybrid-learned" => ModelRegistry.Hybrid(new HybridOptions { Ranker = HybridRanker.LambdaMart, Candidates = 12, RankerMinLeaf = 5 }, new ModelContext(42))
+            .Fit(Small, new TrainingOptions { Threads = 1 }),
         _ => ModelRegistry.Hybrid(new HybridOptions { RankingModel = "implicit-als" }, new ModelContext(42)).Fit(Small),
     };
 

@@ -13,6 +13,26 @@ public enum HybridBlender
     FastTree,
 }
 
+/// <summary>How the hybrid ranks its top-N.</summary>
+public enum HybridRanker
+{
+    /// <summary>The ranking model's list as it is (<see cref="HybridOptions.RankingModel"/>).</summary>
+    Single,
+
+    /// <summary>LambdaMART (Microsoft.ML FastTree ranking) over candidates pooled from the ranking models.</summary>
+    LambdaMart,
+}
+
+/// <summary>What the learned ranker's trees are fitted to.</summary>
+public enum RankerObjective
+{
+    /// <summary>LambdaMART: FastTree ranking, NDCG@10 of each user's candidates.</summary>
+    LambdaMart,
+
+    /// <summary>Pointwise: FastTree regression of each candidate's relevance (0 or 1).</summary>
+    Pointwise,
+}
+
 /// <summary>Options of <see cref="HybridTrainer"/>.</summary>
 public sealed record HybridOptions
 {
@@ -22,12 +42,46 @@ public sealed record HybridOptions
     /// <summary>The rating models whose predictions are blended (content joins only where a catalogue is given).</summary>
     public IReadOnlyList<string> BaseModels { get; init; } = ["baseline", "item-knn", "user-knn", "svd", "svdpp", "als", "content"];
 
-    /// <summary>The model whose ranking the hybrid's top-N uses (a blend of predicted ratings ranks poorly).</summary>
-    public string RankingModel { get; init; } = "implicit-als";
+    /// <summary>The model whose ranking the hybrid's top-N uses (a blend of predicted ratings ranks poorly); the first candidate source of the learned ranker.</summary>
+    public string RankingModel { get; init; } = "ease";
+
+    [Option("how the top-N is ranked: the ranking model's list (single) or LambdaMART over pooled candidates (lambdaMart)")]
+    public HybridRanker Ranker { get; init; } = HybridRanker.Single;
+
+    /// <summary>Further models whose best unrated movies join the learned ranker's candidates (and whose scores and ranks are features).</summary>
+    public IReadOnlyList<string> CandidateModels { get; init; } = ["implicit-als"];
+
+    /// <summary>Models whose scores are features of the learned ranker without adding candidates (content: similarity to the user's profile).</summary>
+    public IReadOnlyList<string> RankingFeatureModels { get; init; } = ["content"];
+
+    [Option("what the learned ranker's trees fit: lambdaMart (FastTree ranking, NDCG@10 per user) or pointwise (FastTree regression of relevance)")]
+    public RankerObjective RankerObjective { get; init; } = RankerObjective.LambdaMart;
+
+    [Option("how many of each ranking model's best unrated movies become the learned ranker's candidates", Min = 1, Max = 5000, TuneMin = 20, TuneMax = 400, LogScale = true)]
+    public int Candidates { get; init; } = 100;
+
+    [Option("trees of the learned ranker", Min = 1, Max = 5000, TuneMin = 50, TuneMax = 800, LogScale = true)]
+    public int RankerTrees { get; init; } = 100;
+
+    [Option("leaves per tree of the learned ranker", Min = 2, Max = 1024, TuneMin = 4, TuneMax = 64, LogScale = true)]
+    public int RankerLeaves { get; init; } = 4;
+
+    [Option("learning rate of the learned ranker", Min = 0, MinExclusive = true, Max = 1, TuneMin = 0.01, TuneMax = 0.5, LogScale = true)]
+    public double RankerLearningRate { get; init; } = 0.05;
+
+    [Option("least training candidates per leaf of the learned ranker", Min = 1, Max = 100000)]
+    public int RankerMinLeaf { get; init; } = 200;
+
+    [Option("a held-out rating at or above this is relevant when the learned ranker trains (evaluation's relevance)", Min = 0, Max = 10)]
+    public float RankerRelevance { get; init; } = 4f;
 
     /// <summary>Share of the training ratings held out to fit the blender.</summary>
     [Option("share of the training ratings held out to fit the blender", Min = 0, MinExclusive = true, Max = 0.9)]
     public double ValidationFraction { get; init; } = 0.2;
+
+    /// <summary>Feature-weighted linear stacking (Sill et al. 2009): the linear blender also weighs each base's prediction times the log rating counts of the user and of the movie.</summary>
+    [Option("feature-weighted linear stacking: each base's weight also depends on the log rating counts of the user and the movie (linear blender)")]
+    public bool FeatureWeighted { get; init; } = true;
 
     /// <summary>Ridge penalty of the linear blender.</summary>
     [Option("ridge penalty of the linear blender", Min = 0, Max = 1e6, TuneMin = 0.01, TuneMax = 100, LogScale = true)]
@@ -64,8 +118,11 @@ public sealed record HybridOptions
 /// the inner split and on all ratings.
 /// </remarks>
 public sealed class HybridTrainer(IReadOnlyList<IRecommenderTrainer> bases, IRecommenderTrainer ranking, HybridOptions? options = null,
-    string name = HybridTrainer.ModelName) : IRecommenderTrainer
+    string name = HybridTrainer.ModelName, IReadOnlyList<IRecommenderTrainer>? candidateModels = null, IReadOnlyList<IRecommenderTrainer>? rankingFeatureModels = null) : IRecommenderTrainer
 {
+    private readonly IRecommenderTrainer[] _candidateModels = [.. candidateModels ?? []];
+    private readonly IRecommenderTrainer[] _featureModels = [.. rankingFeatureModels ?? []];
+
     public const string ModelName = "hybrid";
     public const string FastTreeName = "hybrid-fasttree";
 
@@ -103,15 +160,16 @@ public sealed class HybridTrainer(IReadOnlyList<IRecommenderTrainer> bases, IRec
         var stats = new RowStatistics(innerMatrix, 1.0);
         for (int r = 0; r < holdout.Count; r++)
         {
-            features[r] = new double[HybridModel.FeatureCount(names.Length)];
+            features[r] = new double[HybridModel.FeatureCount(names.Length, Options.FeatureWeighted && Options.Blender == HybridBlender.Linear)];
         }
 
         var timings = new List<(string Part, double Seconds)>();
         var clock = System.Diagnostics.Stopwatch.StartNew();
+        var innerBases = new IRecommenderModel[names.Length];
         for (int m = 0; m < names.Length; m++)
         {
             clock.Restart();
-            IRecommenderModel model = bases[m].Fit(innerMatrix, options);
+            IRecommenderModel model = innerBases[m] = bases[m].Fit(innerMatrix, options);
             timings.Add(($"{names[m]} (inner fit)", clock.Elapsed.TotalSeconds));
             for (int r = 0; r < holdout.Count; r++)
             {
@@ -122,6 +180,7 @@ public sealed class HybridTrainer(IReadOnlyList<IRecommenderTrainer> bases, IRec
         for (int r = 0; r < holdout.Count; r++)
         {
             stats.Fill(innerMatrix.Users.IndexOf(holdout[r].UserId), innerMatrix.Items.IndexOf(holdout[r].MovieId), features[r].AsSpan(names.Length));
+            HybridModel.FillInteractions(features[r], names.Length);
         }
 
         clock.Restart();
@@ -139,6 +198,20 @@ public sealed class HybridTrainer(IReadOnlyList<IRecommenderTrainer> bases, IRec
 
         timings.Add(("blender", clock.Elapsed.TotalSeconds));
 
+        // The learned ranker: its models fitted on the inner split (a base model of the same name is reused), LambdaMART
+        // on their candidates for the held-out ratings, then the models refitted on all ratings.
+        TreeEnsemble? rankerTrees = null;
+        if (Options.Ranker == HybridRanker.LambdaMart)
+        {
+            IRecommenderTrainer[] rankingTrainers = [ranking, .. _candidateModels];
+            IRecommenderModel[] innerRankers = [.. rankingTrainers.Select(t => FitOrReuse(t, innerMatrix, innerBases, names, options, timings, "inner fit"))];
+            IRecommenderModel[] innerFeatures = [.. _featureModels.Select(t => FitOrReuse(t, innerMatrix, innerBases, names, options, timings, "inner fit"))];
+            clock.Restart();
+            var innerBlend = new HybridModel(Name, innerMatrix, BiasBaseline.Default(innerMatrix), innerBases, innerRankers[0], weights, trees, 1.0);
+            rankerTrees = FitRanker(innerMatrix, holdout, innerRankers, innerFeatures, innerBlend.Estimate, options);
+            timings.Add(("ranker", clock.Elapsed.TotalSeconds));
+        }
+
         // Refit every base model on all the training ratings.
         var fitted = new IRecommenderModel[names.Length];
         for (int m = 0; m < names.Length; m++)
@@ -148,13 +221,105 @@ public sealed class HybridTrainer(IReadOnlyList<IRecommenderTrainer> bases, IRec
             timings.Add(($"{names[m]} (refit)", clock.Elapsed.TotalSeconds));
         }
 
-        clock.Restart();
-        IRecommenderModel rankingModel = ranking.Fit(train, options);
-        timings.Add(($"{ranking.Name} (ranking)", clock.Elapsed.TotalSeconds));
-        return new HybridModel(Name, train, BiasBaseline.Default(train), fitted, rankingModel, weights, trees, 1.0 / (1.0 - Options.ValidationFraction))
+        double countScale = 1.0 / (1.0 - Options.ValidationFraction);
+        IRecommenderModel rankingModel = FitOrReuse(ranking, train, fitted, names, options, timings, "ranking");
+        LearnedRanker? learned = null;
+        if (rankerTrees is not null)
+        {
+            IRecommenderModel[] rankers = [rankingModel, .. _candidateModels.Select(t => FitOrReuse(t, train, fitted, names, options, timings, "ranking"))];
+            IRecommenderModel[] featureModels = [.. _featureModels.Select(t => FitOrReuse(t, train, fitted, names, options, timings, "ranking"))];
+            learned = new LearnedRanker(train, rankers, featureModels, rankerTrees, Options.Candidates, countScale, Options.RankerRelevance);
+        }
+
+        return new HybridModel(Name, train, BiasBaseline.Default(train), fitted, rankingModel, weights, trees, countScale, learned)
         {
             FitTimings = timings,
         };
+    }
+
+    // A model the hybrid already fitted as a base under the same name is used again rather than fitted twice.
+    private static IRecommenderModel FitOrReuse(IRecommenderTrainer trainer, RatingMatrix matrix, IRecommenderModel[] fittedBases, string[] names,
+        TrainingOptions options, List<(string Part, double Seconds)> timings, string part)
+    {
+        int at = Array.IndexOf(names, trainer.Name);
+        if (at >= 0)
+        {
+            return fittedBases[at];
+        }
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        IRecommenderModel model = trainer.Fit(matrix, options);
+        timings.Add(($"{trainer.Name} ({part})", clock.Elapsed.TotalSeconds));
+        return model;
+    }
+
+    /// <summary>
+    /// LambdaMART over each inner user's candidates: a candidate is relevant (label 1) when the user's held-out rating of
+    /// it is at or above <see cref="HybridOptions.RankerRelevance"/>. Users without a relevant held-out candidate teach
+    /// nothing and are left out.
+    /// </summary>
+    private TreeEnsemble FitRanker(RatingMatrix inner, List<Rating> holdout, IRecommenderModel[] rankers, IRecommenderModel[] featureModels,
+        Func<int, int, float> predict, TrainingOptions options)
+    {
+        var relevant = new Dictionary<int, HashSet<int>>();
+        foreach (Rating r in holdout)
+        {
+            int u = inner.Users.IndexOf(r.UserId), i = inner.Items.IndexOf(r.MovieId);
+            if (u >= 0 && i >= 0 && r.Value >= Options.RankerRelevance)
+            {
+                if (!relevant.TryGetValue(u, out HashSet<int>? set))
+                {
+                    relevant[u] = set = [];
+                }
+
+                set.Add(i);
+            }
+        }
+
+        int[] users = [.. relevant.Keys.Order()];
+        float[] itemLogCount = new float[inner.ItemCount], itemBias = new float[inner.ItemCount];
+        BiasBaseline baseline = BiasBaseline.Default(inner);
+        for (int i = 0; i < inner.ItemCount; i++)
+        {
+            itemLogCount[i] = (float)Math.Log(1 + inner.ItemRatingCount(i));
+            itemBias[i] = (float)baseline.ItemBias[i];
+        }
+
+        var perUser = new LearnedRanker.Candidates[users.Length];
+        Parallel.For(0, users.Length, new ParallelOptions { MaxDegreeOfParallelism = options.EffectiveThreads, CancellationToken = options.CancellationToken }, n =>
+        {
+            int u = users[n];
+            perUser[n] = LearnedRanker.Build(inner, rankers, featureModels, Options.Candidates, u, null, inner.ItemsOf(u), inner.RatingsOf(u), itemLogCount, itemBias, 1.0, predict);
+        });
+
+        var x = new List<double[]>();
+        var labels = new List<float>();
+        var groups = new List<uint>();
+        for (int n = 0; n < users.Length; n++)
+        {
+            HashSet<int> set = relevant[users[n]];
+            if (!perUser[n].Items.Any(set.Contains))
+            {
+                continue;
+            }
+
+            for (int c = 0; c < perUser[n].Items.Length; c++)
+            {
+                x.Add(perUser[n].Features[c]);
+                labels.Add(set.Contains(perUser[n].Items[c]) ? 1f : 0f);
+                groups.Add((uint)n);
+            }
+        }
+
+        if (x.Count == 0)
+        {
+            throw new InvalidOperationException("The learned ranker has no held-out relevant rating among its candidates to learn from; use ranker=single on data this small.");
+        }
+
+        return Options.RankerObjective == RankerObjective.Pointwise
+            ? TreeEnsemble.Fit([.. x], [.. labels.Select(l => (double)l)], Options.Seed, Options.RankerTrees, Options.RankerLeaves, Options.RankerMinLeaf, Options.RankerLearningRate)
+            : TreeEnsemble.FitRanking([.. x], [.. labels], [.. groups], Options.Seed, Options.RankerTrees, Options.RankerLeaves,
+                Options.RankerMinLeaf, Options.RankerLearningRate, ndcgAt: 10);
     }
 
     /// <summary>Ridge least squares with an unpenalised intercept: (X^T X + ridge I) w = X^T y.</summary>
@@ -254,11 +419,18 @@ public sealed class HybridModel : RecommenderModel, IFoldIn, IExplainable
     private readonly TreeEnsemble? _trees;
     private readonly double _countScale;
     private readonly RowStatistics _stats;
+    private readonly LearnedRanker? _learned;
+    private readonly bool _interactions;
 
-    internal HybridModel(string name, RatingMatrix train, BiasBaseline fallback, IRecommenderModel[] bases, IRecommenderModel ranking, double[]? weights, TreeEnsemble? trees, double countScale)
+    // A blender byte with this bit set is followed by the learned ranker (payloads without it rank with the ranking model).
+    private const byte LearnedRankerFlag = 0x80;
+
+    internal HybridModel(string name, RatingMatrix train, BiasBaseline fallback, IRecommenderModel[] bases, IRecommenderModel ranking, double[]? weights, TreeEnsemble? trees, double countScale,
+        LearnedRanker? learned = null)
         : base(name, train, fallback)
     {
-        if ((weights is null) == (trees is null) || (weights is not null && weights.Length != 1 + FeatureCount(bases.Length)))
+        _interactions = weights is not null && weights.Length == 1 + FeatureCount(bases.Length, true);
+        if ((weights is null) == (trees is null) || (weights is not null && weights.Length != 1 + FeatureCount(bases.Length, _interactions)))
         {
             throw new InvalidDataException("The blender does not match the base models.");
         }
@@ -269,11 +441,18 @@ public sealed class HybridModel : RecommenderModel, IFoldIn, IExplainable
         _trees = trees;
         _countScale = countScale;
         _stats = new RowStatistics(train, countScale);
+        _learned = learned;
     }
+
+    /// <summary>How the top-N is ranked: the ranking model's list, or the learned ranker over pooled candidates.</summary>
+    public HybridRanker Ranker => _learned is null ? HybridRanker.Single : HybridRanker.LambdaMart;
+
+    /// <summary>The learned ranker's candidate models (the ranking model first) and feature-only models; empty for a single ranker.</summary>
+    public IReadOnlyList<string> RankingModels => _learned is null ? [_ranking.Name] : [.. _learned.Rankers.Concat(_learned.FeatureModels).Select(m => m.Name)];
 
     public IReadOnlyList<string> BaseModels => [.. _bases.Select(b => b.Name)];
 
-    /// <summary>The model whose scores rank this model's top-N (<see cref="Score"/> is its Score).</summary>
+    /// <summary>The model whose scores rank this model's top-N with a single ranker (<see cref="Score"/> is then its Score); the learned ranker's first candidate source.</summary>
     public IRecommenderModel RankingModel => _ranking;
 
     /// <summary>Seconds each part of the fit took (empty for a loaded model).</summary>
@@ -284,13 +463,27 @@ public sealed class HybridModel : RecommenderModel, IFoldIn, IExplainable
     /// <summary>The linear blender's weights: intercept first, then one per base model, then the meta-features'. Empty for trees.</summary>
     public IReadOnlyList<double> Weights => _weights ?? [];
 
-    public override void Score(int u, Span<float> scores) => _ranking.Score(u, scores);
+    public override void Score(int u, Span<float> scores)
+    {
+        if (_learned is not null)
+        {
+            _learned.Score(u, scores, Estimate);
+        }
+        else
+        {
+            _ranking.Score(u, scores);
+        }
+    }
 
     /// <summary>The hybrid ranks with its ranker, so a history is scored (and explained) by the ranker's fold-in.</summary>
     public void ScoreHistory(UserHistory history, Span<float> scores)
     {
         ArgumentNullException.ThrowIfNull(history);
-        if (_ranking is IFoldIn foldIn)
+        if (_learned is not null)
+        {
+            _learned.ScoreHistory(history, scores, Estimate);
+        }
+        else if (_ranking is IFoldIn foldIn)
         {
             foldIn.ScoreHistory(history, scores);
         }
@@ -310,22 +503,76 @@ public sealed class HybridModel : RecommenderModel, IFoldIn, IExplainable
     /// <summary>
     /// Similar movies come from the first base model that has them; fold-in and explanations from the ranker, and so does
     /// the fast top of a list where the ranker folds in (then its scores are this model's, for a trained user and a history).
+    /// With the learned ranker, the fast top of a list ranks the candidates alone where they fill it; a tree ensemble's
+    /// score has no additive share per rated movie, so it gives no explanations.
     /// </summary>
     protected override ModelCapabilities ResolveCapabilities() =>
         ModelCapabilities.Of(this) with
         {
             SimilarItems = _bases.Select(b => b.Capabilities.SimilarItems).FirstOrDefault(s => s is not null),
-            TopRanker = _ranking is IFoldIn ? _ranking.Capabilities.TopRanker : null,
+            TopRanker = _learned is not null ? new LearnedTop(this, _learned) : _ranking is IFoldIn ? _ranking.Capabilities.TopRanker : null,
+            Explainable = _learned is null ? this : null,
         };
 
-    internal static int FeatureCount(int baseModels) => baseModels + RowStatistics.Count;
+    /// <summary>The learned ranker's top: the candidates' when they fill the page, else every movie's scores.</summary>
+    private sealed class LearnedTop(HybridModel model, LearnedRanker learned) : ITopRanker
+    {
+        public RankedTop Top(int u, int k, ReadOnlySpan<int> excludeSorted, Func<int, bool>? include)
+        {
+            if (learned.TopOfCandidates(u, null, k, excludeSorted, include, model.Estimate) is { } top)
+            {
+                return top;
+            }
+
+            float[] scores = new float[model.Train.ItemCount];
+            model.Score(u, scores);
+            return RankedTop.FromScores(scores, k, excludeSorted, include);
+        }
+
+        public RankedTop TopOfHistory(UserHistory history, int k, ReadOnlySpan<int> excludeSorted, Func<int, bool>? include)
+        {
+            ArgumentNullException.ThrowIfNull(history);
+            if (learned.TopOfCandidates(-1, history, k, excludeSorted, include, model.Estimate) is { } top)
+            {
+                return top;
+            }
+
+            float[] scores = new float[model.Train.ItemCount];
+            model.ScoreHistory(history, scores);
+            return RankedTop.FromScores(scores, k, excludeSorted, include);
+        }
+    }
+
+    internal static int FeatureCount(int baseModels, bool interactions = false) =>
+        baseModels + RowStatistics.Count + (interactions ? baseModels * InteractionStatistics : 0);
+
+    // Feature-weighted stacking multiplies each base's prediction by the first meta-features (log counts of user and movie).
+    private const int InteractionStatistics = 2;
+
+    /// <summary>Fills the products of predictions and meta-features after them, where the feature vector has room for them.</summary>
+    internal static void FillInteractions(Span<double> features, int baseModels)
+    {
+        if (features.Length < FeatureCount(baseModels, true))
+        {
+            return;
+        }
+
+        int at = FeatureCount(baseModels);
+        for (int m = 0; m < baseModels; m++)
+        {
+            for (int f = 0; f < InteractionStatistics; f++)
+            {
+                features[at++] = features[m] * features[baseModels + f];
+            }
+        }
+    }
 
     protected internal override string FormatKind => Kind;
 
     protected internal override void WriteParameters(BinaryWriter writer)
     {
         writer.Write(_countScale);
-        writer.Write((byte)Blender);
+        writer.Write((byte)((byte)Blender | (_learned is null ? 0 : LearnedRankerFlag)));
         if (_trees is null)
         {
             ModelBinary.WriteArray<double>(writer, _weights);
@@ -342,12 +589,21 @@ public sealed class HybridModel : RecommenderModel, IFoldIn, IExplainable
             ModelSerializer.Save(model, buffer, includeMatrix: false);
             ModelBinary.WriteArray<byte>(writer, buffer.ToArray());
         }
+
+        _learned?.Write(writer, _bases);
     }
 
     internal static HybridModel Read(string name, BinaryReader reader, RatingMatrix train, BiasBaseline fallback)
     {
         double countScale = reader.ReadDouble();
-        var blender = (HybridBlender)reader.ReadByte();
+        byte flags = reader.ReadByte();
+        bool learned = (flags & LearnedRankerFlag) != 0;
+        var blender = (HybridBlender)(flags & ~LearnedRankerFlag);
+        if (blender is not (HybridBlender.Linear or HybridBlender.FastTree))
+        {
+            throw new InvalidDataException($"Unknown hybrid blender {(int)blender}: the file is damaged.");
+        }
+
         double[]? weights = blender == HybridBlender.Linear ? ModelBinary.ReadArray<double>(reader) : null;
         TreeEnsemble? trees = blender == HybridBlender.FastTree ? TreeEnsemble.Read(reader) : null;
         int count = reader.ReadInt32();
@@ -362,7 +618,8 @@ public sealed class HybridModel : RecommenderModel, IFoldIn, IExplainable
             models[m] = ModelSerializer.Load(new MemoryStream(ModelBinary.ReadArray<byte>(reader)), train);
         }
 
-        return new HybridModel(name, train, fallback, models[..count], models[count], weights, trees, countScale);
+        LearnedRanker? ranker = learned ? LearnedRanker.Read(reader, train, models[..count], models[count]) : null;
+        return new HybridModel(name, train, fallback, models[..count], models[count], weights, trees, countScale, ranker);
     }
 
     // A movie nobody rated goes to the content model, when the blend has one.
@@ -374,13 +631,14 @@ public sealed class HybridModel : RecommenderModel, IFoldIn, IExplainable
 
     protected override float EstimateCore(int u, int i)
     {
-        Span<double> features = stackalloc double[FeatureCount(_bases.Length)];
+        Span<double> features = stackalloc double[FeatureCount(_bases.Length, _interactions)];
         for (int m = 0; m < _bases.Length; m++)
         {
             features[m] = _bases[m].Estimate(u, i);
         }
 
         _stats.Fill(u, i, features[_bases.Length..]);
+        FillInteractions(features, _bases.Length);
         if (_trees is not null)
         {
             return (float)_trees.Evaluate(features);

@@ -48,7 +48,43 @@ internal sealed class TreeEnsemble
             NumberOfThreads = 1,
             Seed = seed,
         });
-        RegressionTreeEnsemble ensemble = trainer.Fit(data).Model.TrainedTreeEnsemble;
+        return From(trainer.Fit(data).Model.TrainedTreeEnsemble);
+    }
+
+    /// <summary>
+    /// LambdaMART (Microsoft.ML's FastTree ranking trainer, NDCG truncated at <paramref name="ndcgAt"/>): rows of one
+    /// group (a user's candidates) are contiguous, <paramref name="groups"/> gives each row's group, labels are graded
+    /// relevance 0, 1, ... One thread, so the ensemble is the same for a seed.
+    /// </summary>
+    public static TreeEnsemble FitRanking(double[][] x, float[] labels, uint[] groups, int seed, int trees, int leaves, int minLeaf, double learningRate, int ndcgAt)
+    {
+        int d = x[0].Length;
+        var ml = new MLContext(seed);
+        SchemaDefinition schema = SchemaDefinition.Create(typeof(RankRow));
+        schema[nameof(RankRow.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, d);
+        IDataView data = ml.Data.LoadFromEnumerable(
+            x.Select((r, n) => new RankRow { Features = [.. r.Select(v => (float)v)], Label = labels[n], Group = groups[n] }), schema);
+        var trainer = ml.Ranking.Trainers.FastTree(new FastTreeRankingTrainer.Options
+        {
+            LabelColumnName = nameof(RankRow.Label),
+            RowGroupColumnName = "GroupKey",
+            NumberOfTrees = trees,
+            NumberOfLeaves = leaves,
+            MinimumExampleCountPerLeaf = minLeaf,
+            LearningRate = learningRate,
+            NdcgTruncationLevel = ndcgAt,
+            NumberOfThreads = 1,
+            Seed = seed,
+        });
+        var pipeline = ml.Transforms.Conversion.MapValueToKey("GroupKey", nameof(RankRow.Group)).Append(trainer);
+        return From(pipeline.Fit(data).LastTransformer.Model.TrainedTreeEnsemble);
+    }
+
+    /// <summary>The largest feature index any split reads (-1 without splits).</summary>
+    public int MaxFeature => _feature.Length == 0 ? -1 : _feature.Max(f => f.Length == 0 ? -1 : f.Max());
+
+    private static TreeEnsemble From(RegressionTreeEnsemble ensemble)
+    {
         IReadOnlyList<RegressionTree> t = ensemble.Trees;
         return new TreeEnsemble(
             ensemble.Bias,
@@ -112,13 +148,23 @@ internal sealed class TreeEnsemble
             feature[t] = ModelBinary.ReadInts(reader);
             threshold[t] = ModelBinary.ReadFloats(reader);
             leaf[t] = ModelBinary.ReadArray<double>(reader);
-            if (right[t].Length != left[t].Length || feature[t].Length != left[t].Length || threshold[t].Length != left[t].Length || leaf[t].Length != left[t].Length + 1)
+            if (right[t].Length != left[t].Length || feature[t].Length != left[t].Length || threshold[t].Length != left[t].Length || leaf[t].Length != left[t].Length + 1
+                || feature[t].Any(f => f < 0) || left[t].Any(c => c >= left[t].Length || ~c > left[t].Length) || right[t].Any(c => c >= left[t].Length || ~c > left[t].Length))
             {
                 throw new InvalidDataException("A blender tree's arrays do not fit together: the file is damaged.");
             }
         }
 
         return new TreeEnsemble(bias, weights, left, right, feature, threshold, leaf);
+    }
+
+    private sealed class RankRow
+    {
+        public float[] Features { get; set; } = [];
+
+        public float Label { get; set; }
+
+        public uint Group { get; set; }
     }
 
     private sealed class Row
