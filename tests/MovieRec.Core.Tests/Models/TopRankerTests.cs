@@ -1,5 +1,6 @@
 using MovieRec.Core.Data;
 using MovieRec.Core.Models;
+using MovieRec.Core.Models.Ease;
 using MovieRec.Core.Models.Factorization;
 using MovieRec.Core.Models.Hybrid;
 using MovieRec.Core.Models.Neighborhood;
@@ -16,14 +17,14 @@ public sealed class TopRankerTests
 {
     private static readonly RatingMatrix Small = RatingMatrix.Build(Fixtures.SyntheticRatings(80, 120));
 
-    public static TheoryData<string> SmallModels => ["svd", "implicit-als", "item-knn", "item-knn-lists", "item-knn-support", "item-knn-bounds", "item-knn-lists-bounds", "hybrid", "hybrid-learned"];
+    public static TheoryData<string> SmallModels => ["svd", "implicit-als", "item-knn", "item-knn-lists", "item-knn-support", "item-knn-bounds", "item-knn-lists-bounds", "hybrid", "hybrid-learned", "ease", "ease-few", "hybrid-ease"];
 
     [SkippableFact]
     public void On_ml_latest_small_the_top_10_of_every_user_is_the_unoptimised_top_10()
     {
         string folder = SharedData.Require("datasets", "ml-latest-small");
         RatingMatrix train = RatingMatrix.Build(MovieLensLoader.Load(folder).Ratings);
-        foreach (string name in (string[])["svd", "implicit-als", "item-knn"])
+        foreach (string name in (string[])["svd", "implicit-als", "item-knn", "ease"])
         {
             IRecommenderModel model = ModelRegistry.Create(name).Fit(train);
             ITopRanker ranker = model.Capabilities.TopRanker ?? throw new Xunit.Sdk.XunitException($"{name} has no fast top-N");
@@ -108,6 +109,10 @@ public sealed class TopRankerTests
         // The learned ranker: candidates fill most pages, and k beyond them (or a filter that leaves too few) ranks every movie.
         "hybrid-learned" => ModelRegistry.Hybrid(new HybridOptions { Ranker = HybridRanker.LambdaMart, Candidates = 12, RankerMinLeaf = 5 }, new ModelContext(42))
             .Fit(Small, new TrainingOptions { Threads = 1 }),
+        "ease" => new EaseTrainer(new EaseOptions { MinItemRatings = 1, Lambda = 20 }).Fit(Small),
+        // Fewer selected movies than the catalogue: a deep page or a narrow filter runs out of them and ranks every movie.
+        "ease-few" => new EaseTrainer(new EaseOptions { MaxItems = 30, Lambda = 10 }).Fit(Small),
+        "hybrid-ease" => ModelRegistry.Hybrid(new HybridOptions(), new ModelContext(42)).Fit(Small),
         _ => ModelRegistry.Hybrid(new HybridOptions { RankingModel = "implicit-als" }, new ModelContext(42)).Fit(Small),
     };
 

@@ -148,7 +148,7 @@ public sealed class EaseTrainer(EaseOptions? options = null) : IRecommenderTrain
 /// ratings as training did (those at or above <see cref="MinRating"/>), whether it comes from the training matrix or
 /// from a live history, so folding a user in is exact: x_u B.
 /// </summary>
-public sealed class EaseModel : RecommenderModel, ISimilarItems, IFoldIn, IExplainable
+public sealed class EaseModel : RecommenderModel, ISimilarItems, IFoldIn, IExplainable, ITopRanker
 {
     /// <summary>The stable payload kind written into model files.</summary>
     public const string Kind = "ease";
@@ -235,18 +235,61 @@ public sealed class EaseModel : RecommenderModel, ISimilarItems, IFoldIn, IExpla
         return [.. terms.OrderByDescending(t => t.Weight).Take(max)];
     }
 
-    private void ScoreRow(ReadOnlySpan<int> items, ReadOnlySpan<float> ratings, Span<float> scores)
+    /// <summary>
+    /// The top of a trained user's list: selected movies always score above the rest, so when the selected movies
+    /// that pass the exclusions and the filter fill the page, only their m scores (x_u B, summed as <see cref="Score"/>
+    /// sums them) are ranked; otherwise (or with nothing to score from) every movie is, as <see cref="Score"/> does.
+    /// </summary>
+    public RankedTop Top(int u, int k, ReadOnlySpan<int> excludeSorted, Func<int, bool>? include) =>
+        TopOfRow(Train.ItemsOf(u), Train.RatingsOf(u), k, excludeSorted, include);
+
+    /// <summary>The top of a history's list, as <see cref="ScoreHistory"/> scores it.</summary>
+    public RankedTop TopOfHistory(UserHistory history, int k, ReadOnlySpan<int> excludeSorted, Func<int, bool>? include)
     {
-        int m = _selected.Length;
-        float maxPopularity = Math.Max(1f, TensorPrimitives.Max<float>(_popularity));
-        for (int i = 0; i < scores.Length; i++)
+        ArgumentNullException.ThrowIfNull(history);
+        return TopOfRow(history.Items, history.Ratings, k, excludeSorted, include);
+    }
+
+    private RankedTop TopOfRow(ReadOnlySpan<int> items, ReadOnlySpan<float> ratings, int k, ReadOnlySpan<int> excludeSorted, Func<int, bool>? include)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(k);
+        if (SumRow(items, ratings) is { } row)
         {
-            scores[i] = OutsideScore + (0.5f * _popularity[i] / maxPopularity);
+            foreach (int e in excludeSorted)
+            {
+                if ((uint)e < (uint)_position.Length && _position[e] >= 0)
+                {
+                    row[_position[e]] = float.NaN;
+                }
+            }
+
+            // Positions ascend with the movies' indices, so ties break as they do over every movie.
+            int[] top = TopK.Select(row, k, default, include is null ? null : s => include(_selected[s]));
+            if (top.Length >= k)
+            {
+                var values = new float[top.Length];
+                for (int r = 0; r < top.Length; r++)
+                {
+                    values[r] = row[top[r]];
+                    top[r] = _selected[top[r]];
+                }
+
+                return new RankedTop(top, values);
+            }
         }
 
+        float[] scores = new float[Train.ItemCount];
+        ScoreRow(items, ratings, scores);
+        return RankedTop.FromScores(scores, k, excludeSorted, include);
+    }
+
+    /// <summary>x_u B over the selected movies, or null when nothing scores (no selection, or no interaction in the row).</summary>
+    private float[]? SumRow(ReadOnlySpan<int> items, ReadOnlySpan<float> ratings)
+    {
+        int m = _selected.Length;
         if (m == 0)
         {
-            return;
+            return null;
         }
 
         float[] row = new float[m];
@@ -261,7 +304,24 @@ public sealed class EaseModel : RecommenderModel, ISimilarItems, IFoldIn, IExpla
             }
         }
 
-        if (used == 0)
+        return used == 0 ? null : row;
+    }
+
+    private void ScoreRow(ReadOnlySpan<int> items, ReadOnlySpan<float> ratings, Span<float> scores)
+    {
+        int m = _selected.Length;
+        float maxPopularity = Math.Max(1f, TensorPrimitives.Max<float>(_popularity));
+        for (int i = 0; i < scores.Length; i++)
+        {
+            scores[i] = OutsideScore + (0.5f * _popularity[i] / maxPopularity);
+        }
+
+        if (m == 0)
+        {
+            return;
+        }
+
+        if (SumRow(items, ratings) is not { } row)
         {
             // Nothing to score from (no history, or only low ratings and unselected movies): popularity, as for an unknown user.
             ScoreUnknownUser(scores);
