@@ -23,7 +23,7 @@ public sealed record RankedMovie(
 public sealed record Explanation(
     [property: Description("The rated movie.")] int MovieId,
     [property: Description("Its title.")] string Title,
-    [property: Description("Its additive share of the ranking score (implicit-als, hybrid, content) or its similarity (item-knn).")] float Weight);
+    [property: Description("Its additive share of the ranking score (implicit-als, ease, content, and the hybrid through its ranking model) or its similarity (item-knn).")] float Weight);
 
 [Description("A ranked list of movies for a user or a visitor.")]
 public sealed record RecommendationResponse(
