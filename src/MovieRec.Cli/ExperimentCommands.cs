@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using MovieRec.Core.Data;
+using MovieRec.Core.Evaluation;
 using MovieRec.Core.Synthetic;
 using MovieRec.Reports;
 using Spectre.Console;
@@ -24,10 +25,13 @@ internal static class ExperimentCommands
         var seed = new Option<int>("--seed") { Description = "Seed of the split, the generator and the model", DefaultValueFactory = _ => 42 };
         var json = new Option<string?>("--json") { Description = "Write the rows (RMSE and MAE per experiment) as JSON to this file" };
         var plot = new Option<string?>("--plot") { Description = "Write a bar chart of RMSE and MAE per experiment (.png or .svg)" };
+        var tune = new Option<bool>("--tune") { Description = "Tune the model on each experiment's training set (the tuner of 'movierec tune': random search with successive halving over inner folds of that training set) and train the chosen options" };
+        var trials = new Option<int>("--trials") { Description = "With --tune: trials per training set", DefaultValueFactory = _ => 12 };
+        var folds = new Option<int>("--folds") { Description = "With --tune: inner folds per measurement", DefaultValueFactory = _ => 3 };
         var variants = new Option<string>("--variants") { Description = "small (8%/2% of the ratings: 8K/2K on ml-100k), full (80%/20%), or both", DefaultValueFactory = _ => "small,full" };
         var command = new Command("synthetic", "Train on real, synthetic or both; test on real or synthetic: the six experiments of SynthFlix.")
         {
-            folder, model, seed, json, plot, variants,
+            folder, model, seed, json, plot, variants, tune, trials, folds,
         };
         command.SetAction(parse => CliApp.Guard(console, () =>
         {
@@ -39,18 +43,29 @@ internal static class ExperimentCommands
 
             string path = CliApp.ResolveFolder(parse.GetValue(folder));
             MovieLensDataset dataset = MovieLensLoader.Load(path);
+            bool tuned = parse.GetValue(tune);
+            Action<string> log = line => console.MarkupLineInterpolated($"[grey]{line}[/]");
             var options = new ExperimentOptions
             {
                 Model = parse.GetValue(model)!,
                 Seed = parse.GetValue(seed),
                 Variants = [.. parse.GetValue(variants)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
+                Trainer = tuned
+                    ? SyntheticExperiments.Tuned(parse.GetValue(model)!, new TuningOptions { Trials = parse.GetValue(trials), Folds = parse.GetValue(folds), Seed = parse.GetValue(seed) }, log)
+                    : null,
             };
-            IReadOnlyList<ExperimentRow> rows = SyntheticExperiments.Run(dataset, options, line => console.MarkupLineInterpolated($"[grey]{line}[/]"));
+            IReadOnlyList<ExperimentRow> rows = SyntheticExperiments.Run(dataset, options, log);
             var table = new Table().AddColumns("no.", "variant", "train on", "test on", "purpose", "RMSE", "MAE");
+            if (tuned)
+            {
+                table.AddColumn("tuned options");
+            }
+
             foreach (ExperimentRow row in rows)
             {
-                table.AddRow(row.Number.ToString(CultureInfo.InvariantCulture), row.Variant, Markup.Escape(row.TrainOn), Markup.Escape(row.TestOn),
-                    Markup.Escape(row.Purpose), row.Rmse.ToString("0.0000", CultureInfo.InvariantCulture), row.Mae.ToString("0.0000", CultureInfo.InvariantCulture));
+                string[] cells = [row.Number.ToString(CultureInfo.InvariantCulture), row.Variant, Markup.Escape(row.TrainOn), Markup.Escape(row.TestOn),
+                    Markup.Escape(row.Purpose), row.Rmse.ToString("0.0000", CultureInfo.InvariantCulture), row.Mae.ToString("0.0000", CultureInfo.InvariantCulture)];
+                table.AddRow(tuned ? [.. cells, Markup.Escape(row.TunedOptions ?? string.Empty)] : cells);
             }
 
             console.Write(table);
@@ -58,7 +73,7 @@ internal static class ExperimentCommands
             {
                 string? dir = Path.GetDirectoryName(Path.GetFullPath(jsonPath));
                 Directory.CreateDirectory(dir!);
-                File.WriteAllText(jsonPath, JsonSerializer.Serialize(new { dataset = dataset.Name, model = options.Model, seed = options.Seed, experiments = rows }, CliJson.Indented));
+                File.WriteAllText(jsonPath, JsonSerializer.Serialize(new { dataset = dataset.Name, model = options.Model, seed = options.Seed, tuned, experiments = rows }, CliJson.Indented));
                 console.MarkupLineInterpolated($"[green]ok:[/] wrote {jsonPath}");
             }
 

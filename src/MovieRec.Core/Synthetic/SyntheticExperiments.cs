@@ -33,6 +33,44 @@ public sealed record ExperimentOptions
 /// </summary>
 public static class SyntheticExperiments
 {
+    /// <summary>
+    /// A trainer chooser for <see cref="ExperimentOptions.Trainer"/> that tunes <paramref name="model"/> on each
+    /// experiment's training set with the project's <see cref="Tuner"/> (inner folds of that training set only, never
+    /// its test set; the one-standard-error rule may keep the model's own options) and trains the chosen options.
+    /// The description lists the tuned options' chosen values.
+    /// </summary>
+    public static Func<Rating[], (IRecommenderTrainer Trainer, string? Options)> Tuned(string model, TuningOptions tuning, Action<string>? log = null)
+    {
+        ModelRegistry.Info(model);
+        tuning.Validate();
+        return train =>
+        {
+            var context = new ModelContext(tuning.Seed);
+            TuningResult result = Tuner.Tune(model, train, tuning, context);
+            string described = Describe(result);
+            log?.Invoke(FormattableString.Invariant($"tuned {model} on {train.Length:N0} ratings ({result.Trials.Count} trials, {result.Seconds:0.0} s): {described}"));
+            return (result.Best.CreateTrainer(context), described);
+        };
+    }
+
+    /// <summary>The tuned options' chosen values, "name=value, ...", with "(own options kept)" when the tuner kept the defaults.</summary>
+    public static string Describe(TuningResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        string values = string.Join(", ", result.Space.Keys.Order(StringComparer.Ordinal).Select(name =>
+            $"{name}={(result.Best.OptionValues.TryGetValue(name, out object? v) ? Format(v) : "?")}"));
+        return result.KeptOwn ? $"{values} (own options kept)" : values;
+    }
+
+    private static string Format(object? value) => value switch
+    {
+        double d => d.ToString("G4", System.Globalization.CultureInfo.InvariantCulture),
+        float f => f.ToString("G4", System.Globalization.CultureInfo.InvariantCulture),
+        IFormattable x => x.ToString(null, System.Globalization.CultureInfo.InvariantCulture),
+        null => "null",
+        _ => value.ToString() ?? string.Empty,
+    };
+
     public static IReadOnlyList<ExperimentRow> Run(MovieLensDataset real, ExperimentOptions? options = null, Action<string>? log = null)
     {
         options ??= new ExperimentOptions();

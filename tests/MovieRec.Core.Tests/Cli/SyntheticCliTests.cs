@@ -75,6 +75,23 @@ public sealed class SyntheticCliTests : CliConsoleTests
     }
 
     [Fact]
+    public void Experiment_synthetic_tune_records_the_options_chosen_for_each_training_set()
+    {
+        string source = Fixtures.WriteCsvDataset(Dir, Fixtures.SyntheticRatings(80, 70));
+        string jsonPath = Path.Combine(Dir.Path, "tuned.json");
+
+        int code = CliApp.Run(["experiment", "synthetic", source, "--model", "baseline", "--variants", "full", "--tune", "--trials", "3", "--folds", "2", "--json", jsonPath], Terminal);
+
+        Assert.Equal(0, code);
+        Assert.Contains("tuned options", Output.ToString(), StringComparison.Ordinal);
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(jsonPath));
+        Assert.True(json.RootElement.GetProperty("tuned").GetBoolean());
+        System.Text.Json.JsonElement[] rows = [.. json.RootElement.GetProperty("experiments").EnumerateArray()];
+        Assert.Equal(6, rows.Length);
+        Assert.All(rows, r => Assert.Contains("regItem=", r.GetProperty("tunedOptions").GetString(), StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Experiment_synthetic_names_an_unknown_model()
     {
         string source = Fixtures.WriteCsvDataset(Dir, Fixtures.SyntheticRatings(30, 40));
