@@ -7,9 +7,10 @@ using MovieRec.Core.Numerics;
 namespace MovieRec.Benchmarks;
 
 /// <summary>
-/// The scoring kernels behind /recommend/user and POST /recommend/batch: one user's top-10 (Score + TopK, the single
-/// path), 1,000 users one by one on one thread (the baseline), and 1,000 users batched (the blocked matrix-matrix kernel
-/// for svd, implicit-als and the hybrid; per-user scoring in parallel for item-knn, as the endpoint falls back).
+/// The scoring behind /recommend/user and POST /recommend/batch: one user's top-10 as the service ranks it (the model's
+/// <see cref="ITopRanker"/>: 8-bit factors with exact re-scoring, bounded item-kNN), 1,000 users one by one on one
+/// thread with the unoptimised Score + TopK (the baseline), and 1,000 users as the batch endpoint ranks them (the
+/// served ranking per user, in parallel).
 /// Models are trained in the set-up on ml-latest-small when ../shared/datasets/ml-latest-small (or MOVIEREC_BENCH_DATA)
 /// is there, else on a synthetic matrix of its shape (610 users x 9,742 movies, 100,836 ratings); trained models are kept
 /// in the temp folder between the benchmark processes. The hybrid here blends only the baseline: its top-N is its
@@ -22,7 +23,7 @@ public class ScoringBenchmarks
     private const int N = 10;
 
     private IRecommenderModel _model = null!;
-    private FactorBatchRanker? _ranker;
+    private ITopRanker? _ranker;
     private int[] _users = [];
     private int _next;
 
@@ -49,16 +50,16 @@ public class ScoringBenchmarks
             ModelSerializer.Save(_model, stream, includeMatrix: false);
         }
 
-        _ranker = FactorBatchRanker.For(_model);
+        _ranker = _model.Capabilities.TopRanker;
         _users = [.. Enumerable.Range(0, BatchUsers).Select(j => j % train.UserCount)];
-        Console.WriteLine($"// {Model} on {source}: {train.UserCount} users x {train.ItemCount} movies; batch kernel: {_ranker is not null}");
+        Console.WriteLine($"// {Model} on {source}: {train.UserCount} users x {train.ItemCount} movies; fast top-N: {_ranker is not null}");
     }
 
     [Benchmark]
     public int[] OneUser()
     {
         int u = _users[_next++ % _users.Length];
-        return Single(u);
+        return Served(u);
     }
 
     [Benchmark(Baseline = true)]
@@ -76,19 +77,9 @@ public class ScoringBenchmarks
     [Benchmark]
     public int ThousandUsersBatched()
     {
-        int total = 0;
-        if (_ranker is not null)
-        {
-            foreach ((int[] items, float[] _) in _ranker.Rank(_users, N, excludeRated: true))
-            {
-                total += items.Length;
-            }
-
-            return total;
-        }
-
         int[][] lists = new int[_users.Length][];
-        Parallel.For(0, _users.Length, j => lists[j] = Single(_users[j]));
+        Parallel.For(0, _users.Length, j => lists[j] = Served(_users[j]));
+        int total = 0;
         foreach (int[] list in lists)
         {
             total += list.Length;
@@ -96,6 +87,8 @@ public class ScoringBenchmarks
 
         return total;
     }
+
+    private int[] Served(int u) => _ranker is not null ? _ranker.Top(u, N, _model.Train.ItemsOf(u), null).Items : Single(u);
 
     private int[] Single(int u)
     {

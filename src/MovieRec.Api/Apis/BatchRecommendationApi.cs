@@ -4,16 +4,14 @@ using Microsoft.Extensions.Options;
 using MovieRec.Api.Contracts;
 using MovieRec.Api.Extensions;
 using MovieRec.Api.Hosting;
-using MovieRec.Core.Data;
 using MovieRec.Core.Models;
 
 namespace MovieRec.Api.Apis;
 
 /// <summary>
 /// POST /recommend/batch: GET /recommend/user for up to <see cref="MaxUsers"/> users in one call, each entry identical to
-/// the single call's answer. Users answered from the model's own rows go through the model's batch kernel where it has
-/// one (<see cref="FactorBatchRanker"/>: one blocked matrix-matrix product); users with live ratings, unknown users and models without a kernel are answered one by
-/// one by <see cref="ServedBundle.Recommend"/>, in parallel.
+/// the single call's answer: every user is ranked by <see cref="ServedBundle.Recommend"/>, the single call's own path,
+/// in parallel over range partitions of the ids.
 /// </summary>
 public static class BatchRecommendationApi
 {
@@ -78,76 +76,16 @@ public static class BatchRecommendationApi
         }
 
         var results = new RecommendationResponse[ids.Count];
-        List<int> pending = RankWithKernel(bundle, model, request, ids, live, known, results);
-
-        // Whatever no kernel answered: one user at a time, as GET /recommend/user does, over range partitions.
-        if (pending.Count == 0)
+        Parallel.ForEach(Partitioner.Create(0, ids.Count), range =>
         {
-            return TypedResults.Ok(new BatchRecommendationResponse(results));
-        }
-
-        Parallel.ForEach(Partitioner.Create(0, pending.Count), range =>
-        {
-            for (int q = range.Item1; q < range.Item2; q++)
+            for (int p = range.Item1; p < range.Item2; p++)
             {
-                int p = pending[q];
                 LiveRecommendation page = bundle.Recommend(model, ids[p], live[p], request.Offset, request.N, request.ExcludeRated, request.Genre);
                 results[p] = RecommendationApi.UserResponse(bundle, model, ids[p], known[p], live[p], request.Offset, page);
             }
         });
 
         return TypedResults.Ok(new BatchRecommendationResponse(results));
-    }
-
-    /// <summary>
-    /// Fills the entries the model's batch kernel answers (users of its training data without live ratings, whose single
-    /// call scores the model's own row) and returns the positions left for one-by-one scoring.
-    /// </summary>
-    private static List<int> RankWithKernel(ServedBundle bundle, IRecommenderModel model, BatchRecommendationRequest request, IReadOnlyList<int> ids,
-        UserLiveRatings?[] live, bool[] known, RecommendationResponse[] results)
-    {
-        var pending = new List<int>(ids.Count);
-        FactorBatchRanker? ranker = FactorBatchRanker.For(model);
-        RatingMatrix train = model.Train;
-        var positions = new List<int>(ids.Count);
-        var users = new List<int>(ids.Count);
-        for (int p = 0; p < ids.Count; p++)
-        {
-            int u = ranker is null || live[p] is not null ? -1 : train.Users.IndexOf(ids[p]);
-            if (u >= 0)
-            {
-                positions.Add(p);
-                users.Add(u);
-            }
-            else
-            {
-                pending.Add(p);
-            }
-        }
-
-        if (users.Count == 0)
-        {
-            return pending;
-        }
-
-        // The genre filter as ServedBundle applies it: on raw movie ids.
-        Func<int, bool>? inGenre = request.Genre is null ? null : bundle.MoviesByGenre[request.Genre].Contains;
-        Func<int, bool>? include = inGenre is null ? null : i => inGenre(train.Items.RawId(i));
-        (int[] Items, float[] Scores)[] ranked = ranker!.Rank(users, request.Offset + request.N, request.ExcludeRated, include);
-        for (int q = 0; q < positions.Count; q++)
-        {
-            (int[] top, float[] scores) = ranked[q];
-            var items = new ScoredMovie[Math.Max(0, top.Length - request.Offset)];
-            for (int r = 0; r < items.Length; r++)
-            {
-                items[r] = new ScoredMovie(train.Items.RawId(top[request.Offset + r]), scores[request.Offset + r]);
-            }
-
-            int p = positions[q];
-            results[p] = RecommendationApi.UserResponse(bundle, model, ids[p], known[p], live[p], request.Offset, new LiveRecommendation(items, "model", null));
-        }
-
-        return pending;
     }
 
     private static ProblemHttpResult UnknownUsers(List<int> unknown)
