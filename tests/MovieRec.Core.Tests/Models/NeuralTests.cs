@@ -37,6 +37,110 @@ public sealed class NeuralTests
         }
     }
 
+    [Fact]
+    public void AutoRec_gradients_with_input_dropout_match_finite_differences()
+    {
+        RatingMatrix m = RatingMatrix.Build(Fixtures.SyntheticRatings(12, 6, seed: 3));
+        var random = new Random(1);
+        ItemColumns fit = ItemColumns.Split(m, BiasBaseline.Default(m), 0, random).Fit;
+        var net = new AutoRecNetwork(m.UserCount, 4);
+        net.Initialize(random);
+        for (int i = 0; i < m.ItemCount; i++)
+        {
+            var g = new AutoRecNetwork(m.UserCount, 4);
+            float[] h = new float[4], dh = new float[4];
+            net.Backward(fit, i, g, h, dh, 0.5f, maskSeed: 7 + i);
+            double Loss() => net.Backward(fit, i, new AutoRecNetwork(m.UserCount, 4), h, dh, 0.5f, maskSeed: 7 + i) / 2;
+
+            AssertGradient(net.V, g.V, Loss);
+            AssertGradient(net.W, g.W, Loss);
+            AssertGradient(net.B, g.B, Loss);
+            AssertGradient(net.C, g.C, Loss);
+        }
+
+        // The mask drops some inputs: dropped users get no encoder gradient although their ratings count in the loss.
+        var full = new AutoRecNetwork(m.UserCount, 4);
+        var dropped = new AutoRecNetwork(m.UserCount, 4);
+        net.Backward(fit, 0, full, new float[4], new float[4]);
+        net.Backward(fit, 0, dropped, new float[4], new float[4], 0.5f, maskSeed: 7);
+        Assert.True(dropped.V.Count(v => v != 0) < full.V.Count(v => v != 0));
+        Assert.Equal(full.C.Count(c => c != 0), dropped.C.Count(c => c != 0));
+    }
+
+    [Fact]
+    public void An_AutoRec_ensemble_scores_the_mean_of_its_members_trained_alone()
+    {
+        RatingMatrix m = RatingMatrix.Build(_ratings);
+        var options = new AutoRecOptions { Hidden = 8, Epochs = 5, BatchSize = 8, ValidationFraction = 0, Members = 1, Seed = 5 };
+        var training = new TrainingOptions { Threads = 1 };
+        var first = (RecommenderModel)new AutoRecTrainer(options).Fit(m, training);
+        var second = (RecommenderModel)new AutoRecTrainer(options with { Seed = AutoRecTrainer.MemberSeed(5, 1) }).Fit(m, training);
+        var both = (RecommenderModel)new AutoRecTrainer(options with { Members = 2 }).Fit(m, training);
+
+        float[] a = new float[m.ItemCount], b = new float[m.ItemCount], ab = new float[m.ItemCount];
+        for (int u = 0; u < m.UserCount; u += 5)
+        {
+            first.Score(u, a);
+            second.Score(u, b);
+            both.Score(u, ab);
+            for (int i = 0; i < m.ItemCount; i++)
+            {
+                Assert.Equal((a[i] + b[i]) / 2, ab[i], 1e-4f);
+            }
+
+            Assert.NotEqual(a, b);
+        }
+    }
+
+    [Theory]
+    [InlineData(3, 5)]
+    [InlineData(64, 32)]
+    [InlineData(37, 45)]
+    [InlineData(16, 8)]
+    public void Dense_kernels_match_the_plain_loops(int n, int width)
+    {
+        var random = new Random(n * width);
+        float[] Draw(int count) => [.. Enumerable.Range(0, count).Select(c => c % 3 == 0 ? 0f : (float)(random.NextDouble() - 0.5))];
+        float[] x = Draw(4 * n), m = Draw(n * width), d = Draw(4 * width);
+        float[] z = Draw(width), expected = (float[])z.Clone();
+        for (int o = 0; o < width; o++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                expected[o] += x[j] * m[(j * width) + o];
+            }
+        }
+
+        DenseKernels.AddRowTimesMatrix(x.AsSpan(0, n), m, z);
+        Assert.Equal(expected, z, (a, b) => Math.Abs(a - b) < 1e-5f);
+
+        // g (n x width) += X^T D over 4 rows.
+        float[] g = Draw(n * width), g2 = (float[])g.Clone();
+        for (int b = 0; b < 4; b++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                for (int o = 0; o < width; o++)
+                {
+                    g2[(j * width) + o] += x[(b * n) + j] * d[(b * width) + o];
+                }
+            }
+        }
+
+        DenseKernels.AddTransposedProduct(x, n, d, width, g);
+        Assert.Equal(g2, g, (a, b) => Math.Abs(a - b) < 1e-5f);
+
+        float[] t = new float[n * width], back = new float[n * width];
+        DenseKernels.Transpose(m, n, width, t);
+        DenseKernels.AddTransposed(t, width, n, back);
+        Assert.Equal(m, back);
+
+        float[] gate = Draw(width), v = Draw(width);
+        float[] kept = [.. v.Select((value, o) => gate[o] == 0f ? 0f : value)];
+        DenseKernels.ZeroWhereZero(gate, v);
+        Assert.Equal(kept, v);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
@@ -145,6 +249,9 @@ public sealed class NeuralTests
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new AutoRecTrainer(new AutoRecOptions { Hidden = 0 }));
         Assert.Throws<ArgumentOutOfRangeException>(() => new AutoRecTrainer(new AutoRecOptions { ValidationFraction = 1 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new AutoRecTrainer(new AutoRecOptions { InputDropout = 1 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new AutoRecTrainer(new AutoRecOptions { Members = 0 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new AutoRecTrainer(new AutoRecOptions { LearningRateDecay = 0 }));
         Assert.Throws<ArgumentOutOfRangeException>(() => new DeepMfTrainer(new DeepMfOptions { Dropout = 1 }));
         Assert.Throws<ArgumentOutOfRangeException>(() => new DeepMfTrainer(new DeepMfOptions { Depth = 0 }));
         Assert.Equal("residual-mf", new DeepMfTrainer(new DeepMfOptions { Residual = true }).Name);

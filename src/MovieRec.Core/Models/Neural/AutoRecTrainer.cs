@@ -19,7 +19,11 @@ public sealed record AutoRecOptions
 
     /// <summary>Adam's step size.</summary>
     [Option("Adam's step size", Min = 0, MinExclusive = true, Max = 1, TuneMin = 0.0001, TuneMax = 0.01, LogScale = true)]
-    public double LearningRate { get; init; } = 0.001;
+    public double LearningRate { get; init; } = 0.002;
+
+    /// <summary>Multiplies <see cref="LearningRate"/> after every epoch.</summary>
+    [Option("learning rate multiplier per epoch", Min = 0, MinExclusive = true, Max = 1)]
+    public double LearningRateDecay { get; init; } = 0.95;
 
     /// <summary>L2 penalty on both weight matrices, per epoch (lambda/2 ||W||^2 against the sum of squared errors).</summary>
     [Option("L2 penalty on both weight matrices", Min = 0, Max = 1e6, TuneMin = 1, TuneMax = 200, LogScale = true)]
@@ -37,6 +41,17 @@ public sealed record AutoRecOptions
     [Option("stop after this many epochs without a better validation RMSE (0: never)", Min = 0, Max = 10000)]
     public int EarlyStoppingPatience { get; init; } = 10;
 
+    /// <summary>
+    /// Share of a movie's input ratings dropped in each training pass (the survivors scaled by 1/(1 - p)); the loss still
+    /// counts every observed rating, so the network learns to predict ratings it does not see, as at test time.
+    /// </summary>
+    [Option("share of a movie's input ratings dropped in training (denoising); the loss counts all of them", Min = 0, Max = 0.95, TuneMin = 0, TuneMax = 0.8)]
+    public double InputDropout { get; init; } = 0.5;
+
+    /// <summary>Networks trained side by side from different seeds whose predictions are averaged.</summary>
+    [Option("networks trained from different seeds whose predictions are averaged", Min = 1, Max = 64)]
+    public int Members { get; init; } = 3;
+
     [Option("random seed of initialisation, batches and the validation split", Min = 0, Max = int.MaxValue)]
     public int Seed { get; init; } = 42;
 
@@ -44,10 +59,17 @@ public sealed record AutoRecOptions
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Hidden, nameof(Hidden));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Epochs, nameof(Epochs));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Members, nameof(Members));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(LearningRate, nameof(LearningRate));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(LearningRateDecay, nameof(LearningRateDecay));
         ArgumentOutOfRangeException.ThrowIfNegative(Regularization, nameof(Regularization));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(BatchSize, nameof(BatchSize));
         ArgumentOutOfRangeException.ThrowIfNegative(EarlyStoppingPatience, nameof(EarlyStoppingPatience));
+        if (InputDropout is < 0 or >= 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(InputDropout), InputDropout, "Must be in [0, 1).");
+        }
+
         if (ValidationFraction is < 0 or >= 1)
         {
             throw new ArgumentOutOfRangeException(nameof(ValidationFraction), ValidationFraction, "Must be in [0, 1).");
@@ -78,14 +100,12 @@ public sealed class AutoRecTrainer(AutoRecOptions? options = null) : IRecommende
     public IRecommenderModel Fit(RatingMatrix train, TrainingOptions? options = null)
     {
         options ??= TrainingOptions.Default;
-        int users = train.UserCount, items = train.ItemCount, k = Options.Hidden;
+        int users = train.UserCount, items = train.ItemCount, k = Options.Hidden, members = Options.Members;
         var random = new Random(Options.Seed);
         BiasBaseline baseline = BiasBaseline.Default(train);
         (ItemColumns fit, ItemColumns validation) = ItemColumns.Split(train, baseline, Options.ValidationFraction, random);
         ItemColumns all = ItemColumns.Split(train, baseline, 0, random).Fit;
 
-        var net = new AutoRecNetwork(users, k);
-        net.Initialize(random);
         // As SGD: one thread below a million ratings unless asked, since per-batch barriers cost more than they save there.
         int threads = Math.Max(1, Math.Min(Factorization.SvdTrainer.SgdThreads(options, train.Count), Options.BatchSize));
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = options.CancellationToken };
@@ -95,49 +115,71 @@ public sealed class AutoRecTrainer(AutoRecOptions? options = null) : IRecommende
             gradients[t] = new AutoRecNetwork(users, k);
         }
 
-        var adamV = new Adam(net.V.Length);
-        var adamW = new Adam(net.W.Length);
-        var adamB = new Adam(net.B.Length);
-        var adamC = new Adam(net.C.Length);
-        int[] order = [.. Enumerable.Range(0, items)];
+        // The members train in lockstep, each from its own initialisation, batch order and dropout masks; every epoch
+        // reports (and early stopping watches) the validation RMSE of their averaged prediction.
+        var nets = new AutoRecNetwork[members];
+        var adams = new Adam[members][];
+        var orders = new int[members][];
+        var randoms = new Random[members];
+        for (int m = 0; m < members; m++)
+        {
+            randoms[m] = m == 0 ? random : new Random(MemberSeed(Options.Seed, m));
+            nets[m] = new AutoRecNetwork(users, k);
+            nets[m].Initialize(randoms[m]);
+            adams[m] = [new Adam(nets[m].V.Length), new Adam(nets[m].W.Length), new Adam(nets[m].B.Length), new Adam(nets[m].C.Length)];
+            orders[m] = [.. Enumerable.Range(0, items)];
+        }
+
         var stopping = new EarlyStopping(Name, Options.Epochs, validation.Count > 0 ? Options.EarlyStoppingPatience : 0, options);
-        AutoRecNetwork? best = null;
+        AutoRecNetwork[]? best = null;
         double[] sse = new double[threads];
+        float dropout = (float)Options.InputDropout;
         for (int epoch = 0; epoch < Options.Epochs; epoch++)
         {
             options.CancellationToken.ThrowIfCancellationRequested();
-            random.Shuffle(order);
-            Array.Clear(sse);
-            for (int start = 0; start < items; start += Options.BatchSize)
+            double trainSse = 0;
+            float lr = (float)(Options.LearningRate * Math.Pow(Options.LearningRateDecay, epoch));
+            for (int m = 0; m < members; m++)
             {
-                int size = Math.Min(Options.BatchSize, items - start);
-                float l2 = (float)(Options.Regularization * size / items);
-                Parallel.For(0, threads, parallel, t =>
+                AutoRecNetwork net = nets[m];
+                int[] order = orders[m];
+                int maskSeed = m == 0 ? Options.Seed : MemberSeed(Options.Seed, m);
+                randoms[m].Shuffle(order);
+                Array.Clear(sse);
+                for (int start = 0; start < items; start += Options.BatchSize)
                 {
-                    AutoRecNetwork g = gradients[t];
-                    g.Clear();
-                    float[] h = new float[k], dh = new float[k];
-                    for (int b = start + (t * size / threads); b < start + ((t + 1) * size / threads); b++)
+                    int size = Math.Min(Options.BatchSize, items - start);
+                    float l2 = (float)(Options.Regularization * size / items);
+                    int e = epoch;
+                    Parallel.For(0, threads, parallel, t =>
                     {
-                        sse[t] += net.Backward(fit, order[b], g, h, dh);
+                        AutoRecNetwork g = gradients[t];
+                        g.Clear();
+                        float[] h = new float[k], dh = new float[k];
+                        for (int b = start + (t * size / threads); b < start + ((t + 1) * size / threads); b++)
+                        {
+                            sse[t] += net.Backward(fit, order[b], g, h, dh, dropout, MaskSeed(maskSeed, e, order[b]));
+                        }
+                    });
+                    for (int t = 1; t < threads; t++)
+                    {
+                        gradients[0].Add(gradients[t], parallel);
                     }
-                });
-                for (int t = 1; t < threads; t++)
-                {
-                    gradients[0].Add(gradients[t], parallel);
+
+                    adams[m][0].Step(net.V, gradients[0].V, lr, l2, parallel);
+                    adams[m][1].Step(net.W, gradients[0].W, lr, l2, parallel);
+                    adams[m][2].Step(net.B, gradients[0].B, lr, 0, parallel);
+                    adams[m][3].Step(net.C, gradients[0].C, lr, 0, parallel);
                 }
 
-                adamV.Step(net.V, gradients[0].V, (float)Options.LearningRate, l2, parallel);
-                adamW.Step(net.W, gradients[0].W, (float)Options.LearningRate, l2, parallel);
-                adamB.Step(net.B, gradients[0].B, (float)Options.LearningRate, 0, parallel);
-                adamC.Step(net.C, gradients[0].C, (float)Options.LearningRate, 0, parallel);
+                trainSse += sse.Sum();
             }
 
-            double trainRmse = Math.Sqrt(sse.Sum() / Math.Max(1, fit.Count));
-            double? valRmse = validation.Count > 0 ? net.Rmse(fit, validation, train.Scale, parallel) : null;
+            double trainRmse = Math.Sqrt(trainSse / Math.Max(1, (long)fit.Count * members));
+            double? valRmse = validation.Count > 0 ? AutoRecNetwork.Rmse(nets, fit, validation, train.Scale, parallel) : null;
             if (stopping.Report(epoch, trainRmse, valRmse))
             {
-                best = net.Clone();
+                best = [.. nets.Select(n => n.Clone())];
             }
 
             if (stopping.ShouldStop)
@@ -146,9 +188,46 @@ public sealed class AutoRecTrainer(AutoRecOptions? options = null) : IRecommende
             }
         }
 
-        AutoRecNetwork final = best ?? net;
-        float[] codes = final.Encode(all, items, parallel);
-        return new AutoRecModel(train, baseline, k, final.W, final.C, codes);
+        AutoRecNetwork[] final = best ?? nets;
+        if (members == 1)
+        {
+            return new AutoRecModel(train, baseline, k, final[0].W, final[0].C, final[0].Encode(all, items, parallel));
+        }
+
+        // The average of the members' predictions is one AutoRec model over their concatenated codes: decoder rows
+        // [W_u^1 .. W_u^M] / M, user bias the mean c_u.
+        int width = k * members;
+        float[] decoder = new float[users * width], userBias = new float[users], codes = new float[items * width];
+        for (int m = 0; m < members; m++)
+        {
+            float[] memberCodes = final[m].Encode(all, items, parallel);
+            for (int u = 0; u < users; u++)
+            {
+                TensorPrimitives.Multiply(final[m].W.AsSpan(u * k, k), 1f / members, decoder.AsSpan((u * width) + (m * k), k));
+            }
+
+            for (int i = 0; i < items; i++)
+            {
+                memberCodes.AsSpan(i * k, k).CopyTo(codes.AsSpan((i * width) + (m * k), k));
+            }
+
+            TensorPrimitives.MultiplyAdd(final[m].C, 1f / members, userBias, userBias);
+        }
+
+        return new AutoRecModel(train, baseline, width, decoder, userBias, codes);
+    }
+
+    /// <summary>The seed of member m (m above 0) of an ensemble whose options' seed is <paramref name="seed"/>; member 0 uses the options' seed.</summary>
+    internal static int MemberSeed(int seed, int member) => MaskSeed(seed, -1, member);
+
+    /// <summary>The seed of movie i's input dropout mask in an epoch: a hash of the member's seed, the epoch and the movie, so masks do not depend on which thread draws them.</summary>
+    private static int MaskSeed(int seed, int epoch, int item)
+    {
+        // SplitMix64 finalizer (HashCode is randomized per process, so it would not repeat across runs).
+        ulong z = ((ulong)(uint)seed << 32) ^ ((ulong)(uint)epoch << 20) ^ (uint)item;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return (int)((z ^ (z >> 31)) & int.MaxValue);
     }
 }
 
@@ -282,13 +361,44 @@ internal sealed class AutoRecNetwork
         TensorPrimitives.Sigmoid(h, h);
     }
 
-    /// <summary>Adds movie i's gradient of 1/2 sum (r^ - r)^2 over its entries to <paramref name="g"/>; returns the squared error.</summary>
-    public double Backward(ItemColumns fit, int i, AutoRecNetwork g, float[] h, float[] dh)
+    /// <summary>
+    /// Adds movie i's gradient of 1/2 sum (r^ - r)^2 over its entries to <paramref name="g"/>; returns the squared error.
+    /// With <paramref name="dropout"/> above 0 each input entry is dropped with that probability (survivors scaled by
+    /// 1/(1 - dropout)), drawn from <paramref name="maskSeed"/>; the loss counts every entry.
+    /// </summary>
+    public double Backward(ItemColumns fit, int i, AutoRecNetwork g, float[] h, float[] dh, float dropout = 0, int maskSeed = 0)
     {
-        EncodeItem(fit, i, h);
+        int from = fit.Start[i], to = fit.Start[i + 1];
+        float[]? input = null;
+        if (dropout > 0)
+        {
+            var random = new Random(maskSeed);
+            input = new float[to - from];
+            float scale = 1f / (1f - dropout);
+            for (int e = from; e < to; e++)
+            {
+                input[e - from] = random.NextDouble() < dropout ? 0f : fit.Values[e] * scale;
+            }
+
+            B.CopyTo(h, 0);
+            for (int e = from; e < to; e++)
+            {
+                if (input[e - from] != 0f)
+                {
+                    TensorPrimitives.MultiplyAdd(V.AsSpan(fit.Users[e] * Hidden, Hidden), input[e - from], h, h);
+                }
+            }
+
+            TensorPrimitives.Sigmoid(h, h);
+        }
+        else
+        {
+            EncodeItem(fit, i, h);
+        }
+
         Array.Clear(dh);
         double sse = 0;
-        for (int e = fit.Start[i]; e < fit.Start[i + 1]; e++)
+        for (int e = from; e < to; e++)
         {
             int u = fit.Users[e];
             Span<float> wu = W.AsSpan(u * Hidden, Hidden);
@@ -306,37 +416,52 @@ internal sealed class AutoRecNetwork
         }
 
         TensorPrimitives.Add(g.B, dh, g.B);
-        for (int e = fit.Start[i]; e < fit.Start[i + 1]; e++)
+        for (int e = from; e < to; e++)
         {
-            Span<float> gv = g.V.AsSpan(fit.Users[e] * Hidden, Hidden);
-            TensorPrimitives.MultiplyAdd(dh, fit.Values[e], gv, gv);
+            float x = input is null ? fit.Values[e] : input[e - from];
+            if (x != 0f)
+            {
+                Span<float> gv = g.V.AsSpan(fit.Users[e] * Hidden, Hidden);
+                TensorPrimitives.MultiplyAdd(dh, x, gv, gv);
+            }
         }
 
         return sse;
     }
 
-    /// <summary>RMSE of the held-out entries, each movie encoded from its fitted entries; clipped as the model would be.</summary>
-    public double Rmse(ItemColumns fit, ItemColumns heldOut, RatingScale scale, ParallelOptions parallel)
+    /// <summary>RMSE of the held-out entries under the members' averaged prediction, each movie encoded from its fitted entries; clipped as the model would be.</summary>
+    public static double Rmse(AutoRecNetwork[] members, ItemColumns fit, ItemColumns heldOut, RatingScale scale, ParallelOptions parallel)
     {
-        int items = fit.Start.Length - 1;
+        int items = fit.Start.Length - 1, hidden = members[0].Hidden;
         double[] sums = new double[items];
         Parallel.ForEach(Partitioner.Create(0, items, 64), parallel, range =>
         {
-            float[] h = new float[Hidden];
+            float[] h = new float[hidden];
+            float[] sum = new float[heldOut.Count == 0 ? 0 : heldOut.Start[^1]];
             for (int i = range.Item1; i < range.Item2; i++)
             {
-                if (heldOut.Start[i] == heldOut.Start[i + 1])
+                int from = heldOut.Start[i], to = heldOut.Start[i + 1];
+                if (from == to)
                 {
                     continue;
                 }
 
-                EncodeItem(fit, i, h);
-                double s = 0;
-                for (int e = heldOut.Start[i]; e < heldOut.Start[i + 1]; e++)
+                Array.Clear(sum, from, to - from);
+                foreach (AutoRecNetwork net in members)
                 {
-                    int u = heldOut.Users[e];
+                    net.EncodeItem(fit, i, h);
+                    for (int e = from; e < to; e++)
+                    {
+                        int u = heldOut.Users[e];
+                        sum[e] += net.C[u] + TensorPrimitives.Dot(net.W.AsSpan(u * hidden, hidden), h);
+                    }
+                }
+
+                double s = 0;
+                for (int e = from; e < to; e++)
+                {
                     float b = heldOut.Baselines[e];
-                    float err = scale.Clip(b + C[u] + TensorPrimitives.Dot(W.AsSpan(u * Hidden, Hidden), h)) - (b + heldOut.Values[e]);
+                    float err = scale.Clip(b + (sum[e] / members.Length)) - (b + heldOut.Values[e]);
                     s += err * err;
                 }
 

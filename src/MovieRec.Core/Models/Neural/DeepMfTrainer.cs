@@ -1,4 +1,6 @@
+using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 using MovieRec.Core.Data;
 
 namespace MovieRec.Core.Models.Neural;
@@ -12,7 +14,7 @@ public sealed record DeepMfOptions
 {
     /// <summary>Size of each user and movie embedding.</summary>
     [Option("embedding size of users and movies", Min = 1, Max = 2000, TuneMin = 8, TuneMax = 256, LogScale = true)]
-    public int Factors { get; init; } = 64;
+    public int Factors { get; init; } = 32;
 
     /// <summary>Units of every hidden dense layer.</summary>
     [Option("units of each dense layer", Min = 1, Max = 10000, TuneMin = 8, TuneMax = 256, LogScale = true)]
@@ -31,7 +33,7 @@ public sealed record DeepMfOptions
     public bool Residual { get; init; }
 
     [Option("passes over the training ratings", Min = 1, Max = 10000, TuneMin = 5, TuneMax = 45, Budget = true)]
-    public int Epochs { get; init; } = 30;
+    public int Epochs { get; init; } = 20;
 
     /// <summary>Adam's step size.</summary>
     [Option("Adam's step size for the dense layers", Min = 0, MinExclusive = true, Max = 1, TuneMin = 0.0001, TuneMax = 0.01, LogScale = true)]
@@ -39,7 +41,7 @@ public sealed record DeepMfOptions
 
     /// <summary>SGD step size of the embeddings and biases (Adam trains the dense layers).</summary>
     [Option("learning rate of the embeddings", Min = 0, MinExclusive = true, Max = 1, TuneMin = 0.001, TuneMax = 0.1, LogScale = true)]
-    public double EmbeddingLearningRate { get; init; } = 0.01;
+    public double EmbeddingLearningRate { get; init; } = 0.02;
 
     /// <summary>Multiplies <see cref="EmbeddingLearningRate"/> after every epoch.</summary>
     [Option("embedding learning rate multiplier per epoch", Min = 0, MinExclusive = true, Max = 1)]
@@ -54,7 +56,7 @@ public sealed record DeepMfOptions
     public double WeightDecay { get; init; } = 0.05;
 
     [Option("ratings per minibatch", Min = 1, Max = 1000000)]
-    public int BatchSize { get; init; } = 256;
+    public int BatchSize { get; init; } = 1024;
 
     /// <summary>Share of the training ratings held out to report validation RMSE and stop early (0: none).</summary>
     [Option("share of the training ratings held out for validation RMSE and early stopping (0: none)", Min = 0, Max = 0.9)]
@@ -129,6 +131,8 @@ public sealed class DeepMfTrainer(DeepMfOptions? options = null, string? name = 
         DeepMfNetwork? best = null;
         float lr = (float)Options.LearningRate;
         float embeddingLr = (float)Options.EmbeddingLearningRate;
+        int f = Options.Factors, batchStamp = 0;
+        int[] userStamp = new int[train.UserCount], itemStamp = new int[train.ItemCount];
         for (int epoch = 0; epoch < Options.Epochs; epoch++)
         {
             options.CancellationToken.ThrowIfCancellationRequested();
@@ -145,15 +149,32 @@ public sealed class DeepMfTrainer(DeepMfOptions? options = null, string? name = 
                     work.Targets[b] = fitR[e];
                 }
 
-                grad.Clear();
+                Array.Clear(grad.Dense);
                 sse += work.TrainStep(size, grad, random, (float)Options.Dropout, (float)Options.EmbeddingRegularization, parallel);
                 adamDense.Step(net.Dense, grad.Dense, lr, (float)Options.WeightDecay, parallel);
-                // Embeddings and biases by plain SGD on the summed (not averaged) gradient, as SVD regularises them.
+                // Embeddings and biases by plain SGD on the summed (not averaged) gradient, as SVD regularises them; only
+                // the rows the batch touched, each once (its gradient row is cleared for the next batch).
                 float step = -embeddingLr * size;
-                TensorPrimitives.MultiplyAdd(grad.UserEmbedding, step, net.UserEmbedding, net.UserEmbedding);
-                TensorPrimitives.MultiplyAdd(grad.ItemEmbedding, step, net.ItemEmbedding, net.ItemEmbedding);
-                TensorPrimitives.MultiplyAdd(grad.UserBias, step, net.UserBias, net.UserBias);
-                TensorPrimitives.MultiplyAdd(grad.ItemBias, step, net.ItemBias, net.ItemBias);
+                batchStamp++;
+                for (int b = 0; b < size; b++)
+                {
+                    int u = work.Users[b], i = work.Items[b];
+                    if (userStamp[u] != batchStamp)
+                    {
+                        userStamp[u] = batchStamp;
+                        Step(grad.UserEmbedding.AsSpan(u * f, f), net.UserEmbedding.AsSpan(u * f, f), step);
+                        net.UserBias[u] += step * grad.UserBias[u];
+                        grad.UserBias[u] = 0;
+                    }
+
+                    if (itemStamp[i] != batchStamp)
+                    {
+                        itemStamp[i] = batchStamp;
+                        Step(grad.ItemEmbedding.AsSpan(i * f, f), net.ItemEmbedding.AsSpan(i * f, f), step);
+                        net.ItemBias[i] += step * grad.ItemBias[i];
+                        grad.ItemBias[i] = 0;
+                    }
+                }
             }
 
             double? val = null;
@@ -182,6 +203,13 @@ public sealed class DeepMfTrainer(DeepMfOptions? options = null, string? name = 
         }
 
         return new DeepMfModel(Name, train, BiasBaseline.Default(train), best ?? net);
+    }
+
+    /// <summary>parameters += step x gradient, then the gradient row is cleared.</summary>
+    private static void Step(Span<float> gradient, Span<float> parameters, float step)
+    {
+        TensorPrimitives.MultiplyAdd(gradient, step, parameters, parameters);
+        gradient.Clear();
     }
 
     private static (int[], int[], float[], int[], int[], float[]) Entries(RatingMatrix train, double fraction, Random random)
@@ -441,7 +469,11 @@ internal sealed class DeepMfBatch
     private readonly float[][] _mask;    // per layer: B x width, dropout scale (0 or 1/keep)
     private readonly float[][] _invStd;  // per layer: width
     private readonly float[] _output;    // B x width, the last layer's output
-    private readonly float[][] _chunkDense = new float[Chunks][];
+    private readonly float[][] _chunkDense = new float[Chunks][];  // per chunk: a layer's transposed weight gradient
+    private readonly float[][] _chunkBias = new float[Chunks][];
+    private readonly float[][] _transposed;  // per layer: its weights transposed (in x width)
+    private readonly float[] _stats;         // 2 x width: column statistics of the layer at hand
+    private readonly uint[] _bits;           // B x width random draws of a dropout mask
 
     public DeepMfBatch(DeepMfNetwork net, int capacity)
     {
@@ -453,8 +485,12 @@ internal sealed class DeepMfBatch
         _active = new float[net.Depth][];
         _mask = new float[net.Depth][];
         _invStd = new float[net.Depth][];
+        _transposed = new float[net.Depth][];
+        _stats = new float[2 * w];
+        _bits = new uint[capacity * w];
         for (int l = 0; l < net.Depth; l++)
         {
+            _transposed[l] = new float[net.InputOf(l) * w];
             _input[l] = new float[capacity * net.InputOf(l)];
             _xhat[l] = new float[capacity * w];
             _active[l] = new float[capacity * w];
@@ -465,7 +501,8 @@ internal sealed class DeepMfBatch
         _output = new float[capacity * w];
         for (int c = 0; c < Chunks; c++)
         {
-            _chunkDense[c] = new float[net.Dense.Length];
+            _chunkDense[c] = new float[Math.Max(2 * net.Factors, w) * w];
+            _chunkBias[c] = new float[w];
         }
 
         Users = new int[capacity];
@@ -495,9 +532,19 @@ internal sealed class DeepMfBatch
         for (int l = 0; l < net.Depth; l++)
         {
             Span<float> mask = _mask[l].AsSpan(0, size * w);
+            if (dropout <= 0)
+            {
+                mask.Fill(1f);
+                continue;
+            }
+
+            // One 32-bit draw per unit: dropped when below dropout x 2^32.
+            Span<uint> bits = _bits.AsSpan(0, size * w);
+            random.NextBytes(MemoryMarshal.AsBytes(bits));
+            uint threshold = (uint)Math.Min(uint.MaxValue, dropout * 4294967296.0);
             for (int n = 0; n < mask.Length; n++)
             {
-                mask[n] = dropout > 0 && random.NextDouble() < dropout ? 0f : 1f / keep;
+                mask[n] = bits[n] < threshold ? 0f : 1f / keep;
             }
         }
 
@@ -505,50 +552,52 @@ internal sealed class DeepMfBatch
         for (int l = 0; l < net.Depth; l++)
         {
             int input = net.InputOf(l);
-            float[] x = _input[l], xhat = _xhat[l], act = _active[l], mask = _mask[l];
+            float[] x = _input[l], xhat = _xhat[l], act = _active[l], mask = _mask[l], transposed = _transposed[l];
+            DenseKernels.Transpose(net.Weights(net.Dense, l), w, input, transposed);
             ForChunks(size, parallel, (from, to) =>
             {
-                ReadOnlySpan<float> weights = net.Weights(net.Dense, l), bias = net.Bias(net.Dense, l);
+                ReadOnlySpan<float> bias = net.Bias(net.Dense, l);
                 for (int b = from; b < to; b++)
                 {
-                    ReadOnlySpan<float> xb = x.AsSpan(b * input, input);
                     Span<float> z = xhat.AsSpan(b * w, w);
-                    for (int o = 0; o < w; o++)
-                    {
-                        z[o] = bias[o] + TensorPrimitives.Dot(weights.Slice(o * input, input), xb);
-                    }
+                    bias.CopyTo(z);
+                    DenseKernels.AddRowTimesMatrix(x.AsSpan(b * input, input), transposed, z);
                 }
             });
 
-            // Batch normalization over the batch (column statistics), then ReLU and dropout.
+            // Batch normalization over the batch (column statistics), then ReLU and dropout; row by row, vectorized.
             Span<float> gamma = net.Gamma(net.Dense, l), beta = net.Beta(net.Dense, l);
+            Span<float> mean = _stats.AsSpan(0, w), var = _stats.AsSpan(w, w), inv = _invStd[l];
+            mean.Clear();
+            var.Clear();
+            for (int b = 0; b < size; b++)
+            {
+                TensorPrimitives.Add(mean, xhat.AsSpan(b * w, w), mean);
+            }
+
+            TensorPrimitives.Multiply(mean, 1f / size, mean);
+            for (int b = 0; b < size; b++)
+            {
+                Span<float> row = xhat.AsSpan(b * w, w);
+                TensorPrimitives.Subtract(row, mean, row);
+                TensorPrimitives.MultiplyAdd(row, row, var, var);
+            }
+
+            TensorPrimitives.Multiply(var, 1f / size, var);
             for (int o = 0; o < w; o++)
             {
-                double mean = 0, var = 0;
-                for (int b = 0; b < size; b++)
-                {
-                    mean += xhat[(b * w) + o];
-                }
+                inv[o] = 1f / MathF.Sqrt(var[o] + Epsilon);
+                net.RunningMean[(l * w) + o] = (Momentum * net.RunningMean[(l * w) + o]) + ((1 - Momentum) * mean[o]);
+                net.RunningVar[(l * w) + o] = (Momentum * net.RunningVar[(l * w) + o]) + ((1 - Momentum) * var[o]);
+            }
 
-                mean /= size;
-                for (int b = 0; b < size; b++)
-                {
-                    double d = xhat[(b * w) + o] - mean;
-                    var += d * d;
-                }
-
-                var /= size;
-                float inv = 1f / MathF.Sqrt((float)var + Epsilon);
-                _invStd[l][o] = inv;
-                net.RunningMean[(l * w) + o] = (Momentum * net.RunningMean[(l * w) + o]) + ((1 - Momentum) * (float)mean);
-                net.RunningVar[(l * w) + o] = (Momentum * net.RunningVar[(l * w) + o]) + ((1 - Momentum) * (float)var);
-                for (int b = 0; b < size; b++)
-                {
-                    int n = (b * w) + o;
-                    float xh = (xhat[n] - (float)mean) * inv;
-                    xhat[n] = xh;
-                    act[n] = Math.Max(0f, (gamma[o] * xh) + beta[o]) * mask[n];
-                }
+            for (int b = 0; b < size; b++)
+            {
+                Span<float> row = xhat.AsSpan(b * w, w), a = act.AsSpan(b * w, w);
+                TensorPrimitives.Multiply(row, inv, row);
+                TensorPrimitives.FusedMultiplyAdd(row, gamma, beta, a);
+                TensorPrimitives.Max(a, 0f, a);
+                TensorPrimitives.Multiply(a, mask.AsSpan(b * w, w), a);
             }
 
             float[] next = l + 1 < net.Depth ? _input[l + 1] : _output;
@@ -592,65 +641,59 @@ internal sealed class DeepMfBatch
         for (int l = net.Depth - 1; l >= 0; l--)
         {
             int input = net.InputOf(l);
-            float[] x = _input[l], xhat = _xhat[l], mask = _mask[l];
-            Span<float> gamma = net.Gamma(net.Dense, l), beta = net.Beta(net.Dense, l);
+            float[] x = _input[l], xhat = _xhat[l], mask = _mask[l], act = _active[l];
+            Span<float> gamma = net.Gamma(net.Dense, l);
             Span<float> gGamma = net.Gamma(grad.Dense, l), gBeta = net.Beta(grad.Dense, l);
+            Span<float> sumDxh = _stats.AsSpan(0, w), sumDxhXh = _stats.AsSpan(w, w), inv = _invStd[l];
+            sumDxh.Clear();
+            sumDxhXh.Clear();
             float[] dz = new float[size * w];
-            for (int o = 0; o < w; o++)
+            for (int b = 0; b < size; b++)
             {
-                // Through dropout and ReLU to dy, then batch norm: dz = inv/B (B dxh - sum dxh - xh sum(dxh xh)).
-                double sumDxh = 0, sumDxhXh = 0;
-                for (int b = 0; b < size; b++)
-                {
-                    int n = (b * w) + o;
-                    float y = (gamma[o] * xhat[n]) + beta[o];
-                    float dy = y > 0 ? upstream[n] * mask[n] : 0f;
-                    gGamma[o] += dy * xhat[n];
-                    gBeta[o] += dy;
-                    float dxh = dy * gamma[o];
-                    dz[n] = dxh;
-                    sumDxh += dxh;
-                    sumDxhXh += dxh * xhat[n];
-                }
+                // Through dropout and ReLU to dy (zero where the unit's output was zero), then dxh = dy gamma.
+                Span<float> d = dz.AsSpan(b * w, w);
+                ReadOnlySpan<float> xh = xhat.AsSpan(b * w, w);
+                TensorPrimitives.Multiply(upstream.AsSpan(b * w, w), mask.AsSpan(b * w, w), d);
+                DenseKernels.ZeroWhereZero(act.AsSpan(b * w, w), d);
+                TensorPrimitives.MultiplyAdd(d, xh, gGamma, gGamma);
+                TensorPrimitives.Add(gBeta, d, gBeta);
+                TensorPrimitives.Multiply(d, gamma, d);
+                TensorPrimitives.Add(sumDxh, d, sumDxh);
+                TensorPrimitives.MultiplyAdd(d, xh, sumDxhXh, sumDxhXh);
+            }
 
-                float inv = _invStd[l][o];
-                for (int b = 0; b < size; b++)
-                {
-                    int n = (b * w) + o;
-                    dz[n] = inv / size * ((size * dz[n]) - (float)sumDxh - (xhat[n] * (float)sumDxhXh));
-                }
+            // Batch norm: dz = inv (dxh - mean(dxh) - xh mean(dxh xh)).
+            TensorPrimitives.Multiply(sumDxh, 1f / size, sumDxh);
+            TensorPrimitives.Multiply(sumDxhXh, -1f / size, sumDxhXh);
+            for (int b = 0; b < size; b++)
+            {
+                Span<float> d = dz.AsSpan(b * w, w);
+                TensorPrimitives.Subtract(d, sumDxh, d);
+                TensorPrimitives.MultiplyAdd(xhat.AsSpan(b * w, w), sumDxhXh, d, d);
+                TensorPrimitives.Multiply(d, inv, d);
             }
 
             float[] dx = new float[size * input];
             ForChunks(size, parallel, (from, to, chunk) =>
             {
-                float[] local = _chunkDense[chunk];
-                ReadOnlySpan<float> weights = net.Weights(net.Dense, l);
-                Span<float> gw = net.Weights(local, l), gb = net.Bias(local, l);
-                gw.Clear();
+                // The chunk's weight gradient, transposed (in x out): gT[j, o] = sum_b x[b, j] dz[b, o].
+                Span<float> gt = _chunkDense[chunk].AsSpan(0, input * w), gb = _chunkBias[chunk];
+                gt.Clear();
                 gb.Clear();
+                DenseKernels.AddTransposedProduct(x.AsSpan(from * input, (to - from) * input), input, dz.AsSpan(from * w, (to - from) * w), w, gt);
+                ReadOnlySpan<float> weights = net.Weights(net.Dense, l);
                 for (int b = from; b < to; b++)
                 {
-                    ReadOnlySpan<float> xb = x.AsSpan(b * input, input);
-                    Span<float> dxb = dx.AsSpan(b * input, input);
-                    for (int o = 0; o < w; o++)
-                    {
-                        float d = dz[(b * w) + o];
-                        if (d == 0f)
-                        {
-                            continue;
-                        }
-
-                        gb[o] += d;
-                        TensorPrimitives.MultiplyAdd(xb, d, gw.Slice(o * input, input), gw.Slice(o * input, input));
-                        TensorPrimitives.MultiplyAdd(weights.Slice(o * input, input), d, dxb, dxb);
-                    }
+                    ReadOnlySpan<float> dzb = dz.AsSpan(b * w, w);
+                    TensorPrimitives.Add(gb, dzb, gb);
+                    DenseKernels.AddRowTimesMatrix(dzb, weights, dx.AsSpan(b * input, input));
                 }
             });
+            Span<float> gw = net.Weights(grad.Dense, l);
             for (int c = 0; c < Chunks; c++)
             {
-                TensorPrimitives.Add(net.Weights(grad.Dense, l), net.Weights(_chunkDense[c], l), net.Weights(grad.Dense, l));
-                TensorPrimitives.Add(net.Bias(grad.Dense, l), net.Bias(_chunkDense[c], l), net.Bias(grad.Dense, l));
+                DenseKernels.AddTransposed(_chunkDense[c].AsSpan(0, input * w), input, w, gw);
+                TensorPrimitives.Add(net.Bias(grad.Dense, l), _chunkBias[c], net.Bias(grad.Dense, l));
             }
 
             if (net.Skips(l))
@@ -721,4 +764,156 @@ public sealed class DeepMfModel : RecommenderModel
         new(name, train, fallback, DeepMfNetwork.Read(reader, train.UserCount, train.ItemCount));
 
     protected override float EstimateCore(int u, int i) => _net.Predict(u, i);
+}
+
+/// <summary>Dense-layer kernels over row-major matrices, vectorized across a row so the accumulators stay in registers.</summary>
+internal static class DenseKernels
+{
+    /// <summary>z += x M for a row x (length n) and M (n x z.Length, row-major); rows of M where x is 0 are skipped (ReLU and dropout zeros).</summary>
+    public static void AddRowTimesMatrix(ReadOnlySpan<float> x, ReadOnlySpan<float> m, Span<float> z)
+    {
+        int n = x.Length, width = z.Length, lanes = Vector<float>.Count, o = 0;
+        if (m.Length < n * width)
+        {
+            throw new ArgumentException("The matrix is smaller than x.Length x z.Length.", nameof(m));
+        }
+
+        ref float mr = ref MemoryMarshal.GetReference(m);
+        ref float zr = ref MemoryMarshal.GetReference(z);
+        for (; o + (4 * lanes) <= width; o += 4 * lanes)
+        {
+            Vector<float> a0 = Vector.LoadUnsafe(ref zr, (nuint)o), a1 = Vector.LoadUnsafe(ref zr, (nuint)(o + lanes));
+            Vector<float> a2 = Vector.LoadUnsafe(ref zr, (nuint)(o + (2 * lanes))), a3 = Vector.LoadUnsafe(ref zr, (nuint)(o + (3 * lanes)));
+            for (int j = 0; j < n; j++)
+            {
+                float xj = x[j];
+                if (xj == 0f)
+                {
+                    continue;
+                }
+
+                var s = new Vector<float>(xj);
+                nuint at = (nuint)((j * width) + o);
+                a0 = Vector.FusedMultiplyAdd(s, Vector.LoadUnsafe(ref mr, at), a0);
+                a1 = Vector.FusedMultiplyAdd(s, Vector.LoadUnsafe(ref mr, at + (nuint)lanes), a1);
+                a2 = Vector.FusedMultiplyAdd(s, Vector.LoadUnsafe(ref mr, at + (nuint)(2 * lanes)), a2);
+                a3 = Vector.FusedMultiplyAdd(s, Vector.LoadUnsafe(ref mr, at + (nuint)(3 * lanes)), a3);
+            }
+
+            a0.StoreUnsafe(ref zr, (nuint)o);
+            a1.StoreUnsafe(ref zr, (nuint)(o + lanes));
+            a2.StoreUnsafe(ref zr, (nuint)(o + (2 * lanes)));
+            a3.StoreUnsafe(ref zr, (nuint)(o + (3 * lanes)));
+        }
+
+        for (; o + lanes <= width; o += lanes)
+        {
+            Vector<float> a = Vector.LoadUnsafe(ref zr, (nuint)o);
+            for (int j = 0; j < n; j++)
+            {
+                if (x[j] != 0f)
+                {
+                    a = Vector.FusedMultiplyAdd(new Vector<float>(x[j]), Vector.LoadUnsafe(ref mr, (nuint)((j * width) + o)), a);
+                }
+            }
+
+            a.StoreUnsafe(ref zr, (nuint)o);
+        }
+
+        for (; o < width; o++)
+        {
+            float a = z[o];
+            for (int j = 0; j < n; j++)
+            {
+                a += x[j] * m[(j * width) + o];
+            }
+
+            z[o] = a;
+        }
+    }
+
+    /// <summary>g += X^T D for X (rows x n, row-major) and D (rows x width): g (n x width) is the transposed weight gradient.</summary>
+    public static void AddTransposedProduct(ReadOnlySpan<float> x, int n, ReadOnlySpan<float> d, int width, Span<float> g)
+    {
+        int rows = x.Length / n;
+        if (d.Length < rows * width || g.Length < n * width)
+        {
+            throw new ArgumentException("The shapes of X, D and g do not agree.");
+        }
+
+        for (int j = 0; j < n; j++)
+        {
+            Span<float> gj = g.Slice(j * width, width);
+            for (int b = 0; b < rows; b++)
+            {
+                float xbj = x[(b * n) + j];
+                if (xbj != 0f)
+                {
+                    AddScaled(d.Slice(b * width, width), xbj, gj);
+                }
+            }
+        }
+    }
+
+    /// <summary>Sets v[n] to 0 wherever gate[n] is 0.</summary>
+    public static void ZeroWhereZero(ReadOnlySpan<float> gate, Span<float> v)
+    {
+        int lanes = Vector<float>.Count, o = 0;
+        ref float gr = ref MemoryMarshal.GetReference(gate);
+        ref float vr = ref MemoryMarshal.GetReference(v);
+        for (; o + lanes <= v.Length; o += lanes)
+        {
+            Vector<float> g = Vector.LoadUnsafe(ref gr, (nuint)o);
+            Vector.ConditionalSelect(Vector.Equals(g, Vector<float>.Zero), Vector<float>.Zero, Vector.LoadUnsafe(ref vr, (nuint)o)).StoreUnsafe(ref vr, (nuint)o);
+        }
+
+        for (; o < v.Length; o++)
+        {
+            if (gate[o] == 0f)
+            {
+                v[o] = 0f;
+            }
+        }
+    }
+
+    /// <summary>Adds the transpose of t (rows x cols) to m (cols x rows).</summary>
+    public static void AddTransposed(ReadOnlySpan<float> t, int rows, int cols, Span<float> m)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            for (int c = 0; c < cols; c++)
+            {
+                m[(c * rows) + r] += t[(r * cols) + c];
+            }
+        }
+    }
+
+    /// <summary>t = m^T for m (rows x cols).</summary>
+    public static void Transpose(ReadOnlySpan<float> m, int rows, int cols, Span<float> t)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            for (int c = 0; c < cols; c++)
+            {
+                t[(c * rows) + r] = m[(r * cols) + c];
+            }
+        }
+    }
+
+    private static void AddScaled(ReadOnlySpan<float> v, float s, Span<float> target)
+    {
+        int lanes = Vector<float>.Count, o = 0;
+        ref float vr = ref MemoryMarshal.GetReference(v);
+        ref float tr = ref MemoryMarshal.GetReference(target);
+        var sv = new Vector<float>(s);
+        for (; o + lanes <= v.Length; o += lanes)
+        {
+            Vector.FusedMultiplyAdd(sv, Vector.LoadUnsafe(ref vr, (nuint)o), Vector.LoadUnsafe(ref tr, (nuint)o)).StoreUnsafe(ref tr, (nuint)o);
+        }
+
+        for (; o < v.Length; o++)
+        {
+            target[o] += s * v[o];
+        }
+    }
 }
