@@ -5,8 +5,10 @@ using MovieRec.Core.Data;
 namespace MovieRec.Core.Models.Neural;
 
 /// <summary>
-/// Options of <see cref="AutoRecTrainer"/>; defaults picked on an inner 20% holdout of ml-100k u1.base (never the test
-/// folds): 100 hidden units 0.9268 validation RMSE, 50 units 0.9278, 500 units 0.9310-0.9330 (slower and no better).
+/// Options of <see cref="AutoRecTrainer"/>; defaults picked on inner holdouts (5% of each of ml-100k u1.base..u5.base,
+/// never the test folds), mean best validation RMSE: 100 units 0.8950, 200 units 0.8939 with input dropout, 300 units
+/// 0.9032; L2 20 better than 5 (0.9003) or 100 (0.9003); input dropout 0.5 0.8934 (0.25: 0.8941); learning rate 0.002
+/// decaying x0.95 per epoch 0.8920; averaging 3 members 0.8871.
 /// </summary>
 public sealed record AutoRecOptions
 {
