@@ -115,7 +115,7 @@ public static class ModelRegistry
         new ModelAlgorithm<AlsOptions>("als", "biased matrix factorization by alternating least squares", new(), MatrixFactorizationModel.Kind, MatrixFactorizationModel.Read, (o, _, _) => new AlsTrainer(o)),
         new ModelAlgorithm<ImplicitAlsOptions>("implicit-als", "implicit-feedback ALS (Hu, Koren, Volinsky) for top-N ranking; baseline rating predictions", new(), ImplicitFactorizationModel.Kind, (_, r, t, f) => ImplicitFactorizationModel.Read(r, t, f), (o, _, _) => new ImplicitAlsTrainer(o)),
         new ModelAlgorithm<EaseOptions>("ease", "EASE^R closed-form item-item model for top-N ranking (most-rated movies); baseline rating predictions", new(), EaseModel.Kind, (_, r, t, f) => EaseModel.Read(r, t, f), (o, _, _) => new EaseTrainer(o)),
-        new ModelAlgorithm<AutoRecOptions>("autorec", "item-based AutoRec: each movie's baseline residuals through a 100-unit sigmoid autoencoder, loss on observed ratings, input dropout, 3 seeds averaged (Adam, early stopping)", new(), AutoRecModel.Kind, (_, r, t, f) => AutoRecModel.Read(r, t, f), (o, _, _) => new AutoRecTrainer(o)),
+        new ModelAlgorithm<AutoRecOptions>("autorec", "item-based AutoRec: each movie's baseline residuals through a 100-unit sigmoid autoencoder, loss on observed ratings, input dropout, 5 seeds averaged (Adam, early stopping)", new(), AutoRecModel.Kind, (_, r, t, f) => AutoRecModel.Read(r, t, f), (o, _, _) => new AutoRecTrainer(o)),
         new ModelAlgorithm<DeepMfOptions>("deep-mf", "deep MF: user and movie embeddings through dense layers with batch normalization, ReLU and dropout, plus biases and p_u . q_i (early stopping)", new(), DeepMfModel.Kind, DeepMfModel.Read, (o, n, _) => new DeepMfTrainer(o, n)),
         new ModelAlgorithm<KnnOptions>("user-knn", "user-based kNN: baseline rule, pearson-baseline, k 40 (Surprise KNNBaseline)", new(), KnnModel.Kind, KnnModel.Read, (o, n, _) => new UserKnnTrainer(o, n)),
         new ModelAlgorithm<KnnOptions>("item-knn", "item-based kNN: baseline rule, pearson-baseline, k 40 (Surprise KNNBaseline)", new(), KnnModel.Kind, KnnModel.Read, (o, n, _) => new ItemKnnTrainer(o, n)),
@@ -128,7 +128,7 @@ public static class ModelRegistry
     [
         Preset("baseline-sgd", "baseline", "mu + b_u + b_i, SGD (Surprise defaults)", new BaselineOptions { Method = BaselineMethod.Sgd }),
         Preset("svd-surprise", "svd", "biased matrix factorization by SGD, Surprise's defaults", SvdOptions.Surprise),
-        Preset("residual-mf", "deep-mf", "deep MF with residual connections between its three dense layers", new DeepMfOptions { Residual = true, Depth = 3 }),
+        Preset("residual-mf", "deep-mf", "deep MF whose second dense layer adds its input to its output (a residual connection)", new DeepMfOptions { Residual = true }),
         Knn("user-knn-basic", "user-knn", KnnPrediction.Basic, KnnSimilarity.Msd, "KNNBasic"),
         Knn("user-knn-cosine", "user-knn", KnnPrediction.Basic, KnnSimilarity.Cosine, "KNNBasic"),
         Knn("user-knn-means", "user-knn", KnnPrediction.Means, KnnSimilarity.Msd, "KNNWithMeans"),

@@ -8,7 +8,9 @@ namespace MovieRec.Core.Models.Neural;
 /// Options of <see cref="AutoRecTrainer"/>; defaults picked on inner holdouts (5% of each of ml-100k u1.base..u5.base,
 /// never the test folds), mean best validation RMSE: 100 units 0.8950, 200 units 0.8939 with input dropout, 300 units
 /// 0.9032; L2 20 better than 5 (0.9003) or 100 (0.9003); input dropout 0.5 0.8934 (0.25: 0.8941); learning rate 0.002
-/// decaying x0.95 per epoch 0.8920; averaging 3 members 0.8871.
+/// decaying x0.95 per epoch 0.8920; averaging 3 members 0.8871. Batches of 256 movies at learning rate 0.008 validate the
+/// same as 32 at 0.002 (one member 0.8921 vs 0.8920, three 0.8871 vs 0.8868) at a quarter of the CPU time, since every
+/// Adam step updates all of V and W; so 5 members (0.8863) cost less than 3 did.
 /// </summary>
 public sealed record AutoRecOptions
 {
@@ -21,7 +23,7 @@ public sealed record AutoRecOptions
 
     /// <summary>Adam's step size.</summary>
     [Option("Adam's step size", Min = 0, MinExclusive = true, Max = 1, TuneMin = 0.0001, TuneMax = 0.01, LogScale = true)]
-    public double LearningRate { get; init; } = 0.002;
+    public double LearningRate { get; init; } = 0.008;
 
     /// <summary>Multiplies <see cref="LearningRate"/> after every epoch.</summary>
     [Option("learning rate multiplier per epoch", Min = 0, MinExclusive = true, Max = 1)]
@@ -33,7 +35,7 @@ public sealed record AutoRecOptions
 
     /// <summary>Movies per minibatch.</summary>
     [Option("movies per minibatch", Min = 1, Max = 100000)]
-    public int BatchSize { get; init; } = 32;
+    public int BatchSize { get; init; } = 256;
 
     /// <summary>Share of the training ratings held out to report validation RMSE and stop early (0: none, run every epoch).</summary>
     [Option("share of the training ratings held out for validation RMSE and early stopping (0: none)", Min = 0, Max = 0.9)]
@@ -52,7 +54,7 @@ public sealed record AutoRecOptions
 
     /// <summary>Networks trained side by side from different seeds whose predictions are averaged.</summary>
     [Option("networks trained from different seeds whose predictions are averaged", Min = 1, Max = 64)]
-    public int Members { get; init; } = 3;
+    public int Members { get; init; } = 5;
 
     [Option("random seed of initialisation, batches and the validation split", Min = 0, Max = int.MaxValue)]
     public int Seed { get; init; } = 42;
