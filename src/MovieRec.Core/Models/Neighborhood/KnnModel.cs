@@ -610,15 +610,12 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
         int cap = Math.Min(kk, items.Length);
         float[] rated = ArrayPool<float>.Shared.Rent(n);
         float[] approximate = ArrayPool<float>.Shared.Rent(n);
-        int[] count = ArrayPool<int>.Shared.Rent(n);
-        double[] num = ArrayPool<double>.Shared.Rent(n);
-        double[] den = ArrayPool<double>.Shared.Rent(n);
+        // One entry per movie (sums and count side by side): a scattered pair touches one cache line, not three.
+        Evidence[] evidence = ArrayPool<Evidence>.Shared.Rent(n);
         try
         {
             Array.Fill(rated, float.NaN, 0, n);
-            Array.Clear(count, 0, n);
-            Array.Clear(num, 0, n);
-            Array.Clear(den, 0, n);
+            Array.Clear(evidence, 0, n);
             for (int p = 0; p < items.Length; p++)
             {
                 rated[items[p]] = values[p];
@@ -627,10 +624,10 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
                 ReadOnlySpan<float> sims = _neighbors.SimilaritiesOf(items[p]);
                 for (int q = 0; q < neighbors.Length; q++)
                 {
-                    int i = neighbors[q];
-                    count[i]++;
-                    num[i] += sims[q] * term;
-                    den[i] += sims[q];
+                    ref Evidence e = ref evidence[neighbors[q]];
+                    e.Count++;
+                    e.Num += sims[q] * term;
+                    e.Den += sims[q];
                 }
             }
 
@@ -638,9 +635,10 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
             List<int>? walkers = null;
             for (int i = 0; i < n; i++)
             {
-                if (count[i] <= kk)
+                ref Evidence e = ref evidence[i];
+                if (e.Count <= kk)
                 {
-                    float score = RankingScore(i, userBias, num[i], den[i], count[i]);
+                    float score = RankingScore(i, userBias, e.Num, e.Den, e.Count);
                     approximate[i] = score;
                     largest = MathF.Max(largest, MathF.Abs(score));
                 }
@@ -676,10 +674,15 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
         {
             ArrayPool<float>.Shared.Return(rated);
             ArrayPool<float>.Shared.Return(approximate);
-            ArrayPool<int>.Shared.Return(count);
-            ArrayPool<double>.Shared.Return(num);
-            ArrayPool<double>.Shared.Return(den);
+            ArrayPool<Evidence>.Shared.Return(evidence);
         }
+    }
+
+    private struct Evidence
+    {
+        public double Num;
+        public double Den;
+        public int Count;
     }
 
     /// <summary>
