@@ -49,6 +49,8 @@ public sealed class MovieRecApiFactory : WebApplicationFactory<Program>
         builder.UseSetting("MovieRec:AllowDownload", "false");
         builder.UseSetting("MovieRec:MaxRequestBodyBytes", "4096");
         builder.UseSetting("Serilog:MinimumLevel:Default", "Warning");
+        // Tests run beside other busy tests: a retrain at idle priority would wait for a free core (see RetrainTests for the command lines).
+        builder.UseSetting("MovieRec:Retrain:Priority", "normal");
     }
 
     protected override void Dispose(bool disposing)

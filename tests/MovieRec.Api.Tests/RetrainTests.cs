@@ -152,6 +152,26 @@ public sealed class RetrainTests(MovieRecApiFactory factory) : IClassFixture<Mov
         Assert.Contains("/no/such/folder", captured.ToString(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(RetrainPriority.Idle, "/usr/bin/chrt --idle 0 /usr/bin/nice -n 19 ")]
+    [InlineData(RetrainPriority.Low, "/usr/bin/nice -n 19 ")]
+    [InlineData(RetrainPriority.Normal, "")]
+    public void The_worker_starts_as_this_program_at_the_configured_priority(RetrainPriority priority, string prefix)
+    {
+        System.Diagnostics.ProcessStartInfo start = RetrainWorker.StartInfo("/tmp/request.json", priority);
+        string command = string.Join(' ', [start.FileName, .. start.ArgumentList]);
+        Assert.EndsWith($"{typeof(RetrainWorker).Assembly.Location} {RetrainWorker.Argument} /tmp/request.json", command, StringComparison.Ordinal);
+        if (File.Exists("/usr/bin/chrt") && File.Exists("/usr/bin/nice"))
+        {
+            Assert.StartsWith(prefix, command, StringComparison.Ordinal);
+        }
+
+        if (priority == RetrainPriority.Normal)
+        {
+            Assert.DoesNotContain("nice", command, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public async Task Retrain_needs_the_admin_role()
     {

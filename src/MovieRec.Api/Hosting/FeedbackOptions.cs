@@ -43,6 +43,20 @@ public sealed class RetrainOptions
     /// are its own; <c>thread</c>: on one low-priority thread of the service.
     /// </summary>
     public RetrainIsolation Isolation { get; set; } = RetrainIsolation.Process;
+
+    /// <summary>
+    /// The retrain process's priority (Linux): <c>idle</c> (default: the idle scheduling policy and nice 19, so it runs
+    /// only on a core requests leave free), <c>low</c> (nice 19) or <c>normal</c>.
+    /// </summary>
+    public RetrainPriority Priority { get; set; } = RetrainPriority.Idle;
+}
+
+/// <summary>The retrain process's priority (<c>MovieRec:Retrain:Priority</c>).</summary>
+public enum RetrainPriority
+{
+    Idle,
+    Low,
+    Normal,
 }
 
 /// <summary>Where a retrain runs (<c>MovieRec:Retrain:Isolation</c>).</summary>

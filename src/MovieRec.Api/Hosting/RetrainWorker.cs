@@ -9,7 +9,8 @@ namespace MovieRec.Api.Hosting;
 
 /// <summary>
 /// A retrain in a child process (<c>MovieRec:Retrain:Isolation</c> = <c>process</c>, the default): the service starts
-/// itself again as <c>MovieRec.Api --retrain-worker request.json</c> under <c>nice -n 19</c>, and the child loads the
+/// itself again as <c>MovieRec.Api --retrain-worker request.json</c> under the idle scheduling policy and nice 19
+/// (<c>MovieRec:Retrain:Priority</c>), and the child loads the
 /// dataset, applies the live ratings the parent wrote beside the request, trains with the same Core trainer as
 /// <c>movierec train --feedback</c> and publishes the bundle. The service's heap never holds the training's arrays,
 /// so its garbage collections (which stop every request thread) are not triggered, and run, by a low-priority training
@@ -60,7 +61,8 @@ public static class RetrainWorker
     /// the lowest priority, passes its progress lines to <paramref name="log"/> and returns the published folder. A
     /// failed child throws with the child's reason; cancelling kills the child.
     /// </summary>
-    public static async Task<string> TrainAsync(Request request, IReadOnlyList<LiveRating> live, string workFolder, Action<string> log, CancellationToken cancel)
+    public static async Task<string> TrainAsync(Request request, IReadOnlyList<LiveRating> live, string workFolder, RetrainPriority priority, Action<string> log,
+        CancellationToken cancel)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(log);
@@ -71,7 +73,7 @@ public static class RetrainWorker
         {
             WriteLiveRatings(liveFile, live);
             await File.WriteAllTextAsync(requestFile, JsonSerializer.Serialize(request with { LiveRatings = liveFile }), cancel).ConfigureAwait(false);
-            using Process child = Process.Start(StartInfo(requestFile))
+            using Process child = Process.Start(StartInfo(requestFile, priority))
                 ?? throw new InvalidOperationException("The retrain worker process did not start.");
             string? published = null;
             var errors = new System.Text.StringBuilder();
@@ -135,10 +137,11 @@ public static class RetrainWorker
     }
 
     /// <summary>
-    /// This program again, with the worker argument, under <c>nice -n 19</c> where it exists: <c>dotnet MovieRec.Api.dll</c>
+    /// This program again, with the worker argument, under <c>chrt --idle 0 nice -n 19</c> (priority idle, the default),
+    /// <c>nice -n 19</c> (low) or neither (normal), where those programs exist: <c>dotnet MovieRec.Api.dll</c>
     /// when the service runs through the dotnet host (or a test host), else the service's own executable.
     /// </summary>
-    private static ProcessStartInfo StartInfo(string requestFile)
+    internal static ProcessStartInfo StartInfo(string requestFile, RetrainPriority priority)
     {
         string assembly = typeof(RetrainWorker).Assembly.Location;
         string process = Environment.ProcessPath ?? "dotnet";
@@ -146,10 +149,16 @@ public static class RetrainWorker
             ? [process]
             : [Path.GetFileNameWithoutExtension(process) == "dotnet" ? process : "dotnet", assembly];
         command.AddRange([Argument, requestFile]);
-        const string nice = "/usr/bin/nice";
-        if (File.Exists(nice))
+        const string nice = "/usr/bin/nice", chrt = "/usr/bin/chrt";
+        if (priority != RetrainPriority.Normal && File.Exists(nice))
         {
             command.InsertRange(0, [nice, "-n", "19"]);
+        }
+
+        if (priority == RetrainPriority.Idle && File.Exists(chrt))
+        {
+            // SCHED_IDLE: the training runs only on a core that nothing else wants (nice 19 still takes a share).
+            command.InsertRange(0, [chrt, "--idle", "0"]);
         }
 
         var start = new ProcessStartInfo(command[0], command.Skip(1))

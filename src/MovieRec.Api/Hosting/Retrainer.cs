@@ -107,7 +107,7 @@ public sealed partial class Retrainer(ModelHost host, LiveFeedback feedback, IOp
                 {
                     published = await RetrainWorker.TrainAsync(
                         new RetrainWorker.Request(data, models, host.ModelsPath, feedback.Provider, "", 1),
-                        live, work, line => LogProgress(logger, line), _stopping).ConfigureAwait(false);
+                        live, work, o.Retrain.Priority, line => LogProgress(logger, line), _stopping).ConfigureAwait(false);
                 }
                 finally
                 {
