@@ -36,18 +36,23 @@ public sealed class MovieLensDataset
     /// The same dataset without its ratings array (<see cref="RatingCount"/> still says how many it read), so a caller
     /// that has built its rating matrix can let the array go (25 M ratings: 600 MB).
     /// </summary>
-    public MovieLensDataset WithoutRatings() => new()
+    public MovieLensDataset WithoutRatings() => Copy([], RatingCount);
+
+    /// <summary>The same dataset with other ratings (e.g. live feedback applied), everything else shared.</summary>
+    public MovieLensDataset WithRatings(Rating[] ratings) => Copy(ratings, null);
+
+    private MovieLensDataset Copy(Rating[] ratings, int? released) => new()
     {
         Folder = Folder,
         Name = Name,
         Format = Format,
         Scale = Scale,
-        Ratings = [],
+        Ratings = ratings,
         Movies = Movies,
         Tags = Tags,
         Links = Links,
         Report = Report,
         Files = Files,
-        ReleasedRatingCount = RatingCount,
+        ReleasedRatingCount = released,
     };
 }

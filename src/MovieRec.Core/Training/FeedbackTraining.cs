@@ -15,19 +15,7 @@ public static class FeedbackTraining
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentNullException.ThrowIfNull(live);
         Rating[] merged = LiveOverlay.Apply(dataset.Ratings, live);
-        var withLive = new MovieLensDataset
-        {
-            Folder = dataset.Folder,
-            Name = dataset.Name,
-            Format = dataset.Format,
-            Scale = dataset.Scale,
-            Ratings = merged,
-            Movies = dataset.Movies,
-            Tags = dataset.Tags,
-            Links = dataset.Links,
-            Report = dataset.Report,
-            Files = dataset.Files,
-        };
+        MovieLensDataset withLive = dataset.WithRatings(merged);
         long last = 0;
         int ratings = 0, deleted = 0;
         foreach (LiveRating r in live)
