@@ -16,19 +16,10 @@ public sealed class RetrainTests(MovieRecApiFactory factory) : IClassFixture<Mov
     [InlineData("thread", 800_011)]
     public async Task A_retrain_learns_the_live_ratings_swaps_the_bundle_and_records_the_watermark(string isolation, int user)
     {
-        string folder = Path.Combine(Path.GetTempPath(), "movierec-tests", Guid.NewGuid().ToString("N"), "models");
-        CopyFolder(factory.ModelsPath, folder);
-        using WebApplicationFactory<Program> service = factory.WithWebHostBuilder(b => b
-            .UseSetting("MovieRec:ModelsPath", folder)
-            .UseSetting("MovieRec:Retrain:Isolation", isolation));
+        using WebApplicationFactory<Program> service = await StartOwnCopyAsync(("MovieRec:Retrain:Isolation", isolation));
         using HttpClient client = service.CreateClient();
         client.DefaultRequestHeaders.Add("X-Api-Key", MovieRecApiFactory.AdminKey);
         ModelHost host = service.Services.GetRequiredService<ModelHost>();
-        for (int i = 0; i < 600 && host.Current is null; i++)
-        {
-            await Task.Delay(50);
-        }
-
         ServedBundle before = host.Current!;
         RatingWrittenResponse last = null!;
         foreach (int m in (int[])[1, 2, 3])
@@ -52,30 +43,17 @@ public sealed class RetrainTests(MovieRecApiFactory factory) : IClassFixture<Mov
     [Fact]
     public async Task After_the_configured_number_of_ratings_a_retrain_starts_by_itself()
     {
-        string models = Path.Combine(Path.GetTempPath(), "movierec-tests", Guid.NewGuid().ToString("N"), "models");
-        CopyFolder(factory.ModelsPath, models);
-        using WebApplicationFactory<Program> auto = factory.WithWebHostBuilder(b => b
-            .UseSetting("MovieRec:ModelsPath", models)
-            .UseSetting("MovieRec:Retrain:AfterRatings", "2"));
+        using WebApplicationFactory<Program> auto = await StartOwnCopyAsync(("MovieRec:Retrain:AfterRatings", "2"));
         using HttpClient client = auto.CreateClient();
         client.DefaultRequestHeaders.Add("X-Api-Key", MovieRecApiFactory.AdminKey);
         ModelHost host = auto.Services.GetRequiredService<ModelHost>();
-        for (int i = 0; i < 600 && host.Current is null; i++)
-        {
-            await Task.Delay(50);
-        }
-
         string first = host.Current!.Id;
         await ApiAssert.OkAsync<RatingWrittenResponse>(await client.PostAsJsonAsync("/users/800002/ratings", new { movieId = Fixtures.MovieId(1), rating = 4.0 }));
         await Task.Delay(1500);
         Assert.Equal(first, host.Current.Id);
         RatingWrittenResponse second = await ApiAssert.OkAsync<RatingWrittenResponse>(
             await client.PostAsJsonAsync("/users/800002/ratings", new { movieId = Fixtures.MovieId(2), rating = 4.0 }));
-        // A retrain runs at nice 19: on a busy machine it gets what is left, so wait up to 5 minutes.
-        for (int i = 0; i < 3000 && host.Current.Bundle.Manifest.Feedback?.LastSequence != second.Sequence; i++)
-        {
-            await Task.Delay(100);
-        }
+        await WaitForWatermarkAsync(host, second.Sequence);
 
         Assert.NotEqual(first, host.Current.Id);
         Assert.Equal(second.Sequence, host.Current.Bundle.Manifest.Feedback!.LastSequence);
@@ -84,19 +62,10 @@ public sealed class RetrainTests(MovieRecApiFactory factory) : IClassFixture<Mov
     [Fact]
     public async Task When_the_interval_has_passed_and_ratings_are_pending_a_retrain_starts_by_itself()
     {
-        string models = Path.Combine(Path.GetTempPath(), "movierec-tests", Guid.NewGuid().ToString("N"), "models");
-        CopyFolder(factory.ModelsPath, models);
-        using WebApplicationFactory<Program> auto = factory.WithWebHostBuilder(b => b
-            .UseSetting("MovieRec:ModelsPath", models)
-            .UseSetting("MovieRec:Retrain:Interval", "00:00:02"));
+        using WebApplicationFactory<Program> auto = await StartOwnCopyAsync(("MovieRec:Retrain:Interval", "00:00:02"));
         using HttpClient client = auto.CreateClient();
         client.DefaultRequestHeaders.Add("X-Api-Key", MovieRecApiFactory.AdminKey);
         ModelHost host = auto.Services.GetRequiredService<ModelHost>();
-        for (int i = 0; i < 600 && host.Current is null; i++)
-        {
-            await Task.Delay(50);
-        }
-
         // Nothing pending: the interval alone does not retrain.
         string first = host.Current!.Id;
         await Task.Delay(3000);
@@ -104,10 +73,7 @@ public sealed class RetrainTests(MovieRecApiFactory factory) : IClassFixture<Mov
 
         RatingWrittenResponse rated = await ApiAssert.OkAsync<RatingWrittenResponse>(
             await client.PostAsJsonAsync("/users/800003/ratings", new { movieId = Fixtures.MovieId(1), rating = 4.0 }));
-        for (int i = 0; i < 3000 && host.Current.Bundle.Manifest.Feedback?.LastSequence != rated.Sequence; i++)
-        {
-            await Task.Delay(100);
-        }
+        await WaitForWatermarkAsync(host, rated.Sequence);
 
         Assert.NotEqual(first, host.Current.Id);
         Assert.Equal(rated.Sequence, host.Current.Bundle.Manifest.Feedback!.LastSequence);
@@ -183,17 +149,9 @@ public sealed class RetrainTests(MovieRecApiFactory factory) : IClassFixture<Mov
     [Fact]
     public async Task A_failed_retrain_keeps_the_bundle_and_says_why_and_only_one_runs_at_a_time()
     {
-        string models = Path.Combine(Path.GetTempPath(), "movierec-tests", Guid.NewGuid().ToString("N"), "models");
-        CopyFolder(factory.ModelsPath, models);
-        using WebApplicationFactory<Program> broken = factory.WithWebHostBuilder(b => b
-            .UseSetting("MovieRec:ModelsPath", models)
-            .UseSetting("MovieRec:Retrain:Models", "no-such-model"));
+        using WebApplicationFactory<Program> broken = await StartOwnCopyAsync(("MovieRec:Retrain:Models", "no-such-model"));
         using HttpClient client = broken.CreateClient();
         client.DefaultRequestHeaders.Add("X-Api-Key", MovieRecApiFactory.AdminKey);
-        for (int i = 0; i < 600 && broken.Services.GetRequiredService<ModelHost>().Current is null; i++)
-        {
-            await Task.Delay(50);
-        }
 
         string served = broken.Services.GetRequiredService<ModelHost>().Current!.Id;
         RetrainStatus failed = await ApiAssert.OkAsync<RetrainStatus>(await client.PostAsync("/admin/retrain?wait=true", null));
@@ -215,6 +173,38 @@ public sealed class RetrainTests(MovieRecApiFactory factory) : IClassFixture<Mov
         finally
         {
             retrainer.Gate.Release();
+        }
+    }
+
+    /// <summary>A service over its own copy of the fixture bundle (a retrain publishes into its models folder), serving.</summary>
+    private async Task<WebApplicationFactory<Program>> StartOwnCopyAsync(params (string Key, string Value)[] settings)
+    {
+        string models = Path.Combine(Path.GetTempPath(), "movierec-tests", Guid.NewGuid().ToString("N"), "models");
+        CopyFolder(factory.ModelsPath, models);
+        WebApplicationFactory<Program> service = factory.WithWebHostBuilder(b =>
+        {
+            b.UseSetting("MovieRec:ModelsPath", models);
+            foreach ((string key, string value) in settings)
+            {
+                b.UseSetting(key, value);
+            }
+        });
+        using HttpClient warmUp = service.CreateClient(); // starts the host
+        ModelHost host = service.Services.GetRequiredService<ModelHost>();
+        for (int i = 0; i < 600 && host.Current is null; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        return service;
+    }
+
+    // A background retrain is a child process: on a machine busy with other tests it may take a while, so wait up to 5 minutes.
+    private static async Task WaitForWatermarkAsync(ModelHost host, long sequence)
+    {
+        for (int i = 0; i < 3000 && host.Current!.Bundle.Manifest.Feedback?.LastSequence != sequence; i++)
+        {
+            await Task.Delay(100);
         }
     }
 
