@@ -33,17 +33,7 @@ public static class RetrainWorker
         {
             Request request = JsonSerializer.Deserialize<Request>(File.ReadAllText(requestFile))
                 ?? throw new InvalidDataException($"{requestFile}: empty retrain request.");
-            MovieLensDataset dataset = MovieLensLoader.Load(request.Data);
-            (MovieLensDataset withLive, FeedbackWatermarkManifest watermark) =
-                FeedbackTraining.WithLiveRatings(dataset, ReadLiveRatings(request.LiveRatings), request.Provider);
-            string published = BundleTrainer.Train(withLive, new BundleTrainingOptions
-            {
-                Models = request.Models,
-                Output = request.Output,
-                Log = Console.Out.WriteLine,
-                Training = new TrainingOptions { Threads = request.Threads },
-                Feedback = watermark,
-            });
+            string published = Train(request, null, Console.Out.WriteLine, CancellationToken.None);
             Console.Out.WriteLine(PublishedPrefix + published);
             return 0;
         }
@@ -57,16 +47,37 @@ public static class RetrainWorker
     }
 
     /// <summary>
-    /// The parent's side: writes the request and the live ratings to <paramref name="workFolder"/>, runs the child at
+    /// The retrain itself, in the child or on the service's training thread: the dataset with the live changes applied,
+    /// trained with the same Core trainer as <c>movierec train --feedback</c>; returns the published bundle folder. Null
+    /// <paramref name="live"/>: read the request's live ratings file (the child), after the dataset.
+    /// </summary>
+    public static string Train(Request request, IReadOnlyList<LiveRating>? live, Action<string> log, CancellationToken cancel)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        MovieLensDataset dataset = MovieLensLoader.Load(request.Data);
+        (MovieLensDataset withLive, FeedbackWatermarkManifest watermark) =
+            FeedbackTraining.WithLiveRatings(dataset, live ?? ReadLiveRatings(request.LiveRatings), request.Provider);
+        return BundleTrainer.Train(withLive, new BundleTrainingOptions
+        {
+            Models = request.Models,
+            Output = request.Output,
+            Log = log,
+            Training = new TrainingOptions { Threads = request.Threads, CancellationToken = cancel },
+            Feedback = watermark,
+        });
+    }
+
+    /// <summary>
+    /// The parent's side: writes the request and the live ratings to a temporary folder, runs the child at
     /// the lowest priority, passes its progress lines to <paramref name="log"/> and returns the published folder. A
     /// failed child throws with the child's reason; cancelling kills the child.
     /// </summary>
-    public static async Task<string> TrainAsync(Request request, IReadOnlyList<LiveRating> live, string workFolder, RetrainPriority priority, Action<string> log,
+    public static async Task<string> TrainAsync(Request request, IReadOnlyList<LiveRating> live, RetrainPriority priority, Action<string> log,
         CancellationToken cancel)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(log);
-        Directory.CreateDirectory(workFolder);
+        string workFolder = Directory.CreateTempSubdirectory("movierec-retrain-").FullName;
         string requestFile = Path.Combine(workFolder, "retrain-request.json");
         string liveFile = Path.Combine(workFolder, "retrain-live.bin");
         try
@@ -131,8 +142,7 @@ public static class RetrainWorker
         }
         finally
         {
-            File.Delete(requestFile);
-            File.Delete(liveFile);
+            Directory.Delete(workFolder, recursive: true);
         }
     }
 

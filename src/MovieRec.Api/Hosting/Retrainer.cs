@@ -1,7 +1,5 @@
 using Microsoft.Extensions.Options;
-using MovieRec.Core.Data;
 using MovieRec.Core.Feedback;
-using MovieRec.Core.Models;
 using MovieRec.Core.Training;
 
 namespace MovieRec.Api.Hosting;
@@ -97,42 +95,14 @@ public sealed partial class Retrainer(ModelHost host, LiveFeedback feedback, IOp
             IReadOnlyList<string> models = string.IsNullOrWhiteSpace(o.Retrain.Models)
                 ? host.Current?.ModelNames ?? BundleTrainer.ParseModels(o.FirstStartModels)
                 : BundleTrainer.ParseModels(o.Retrain.Models);
-            long watermark;
-            string published;
-            if (o.Retrain.Isolation == RetrainIsolation.Process)
-            {
-                watermark = live.Count == 0 ? 0 : live.Max(r => r.Sequence);
-                string work = Path.Combine(Path.GetTempPath(), $"movierec-retrain-{Environment.ProcessId}-{Guid.NewGuid():N}");
-                try
-                {
-                    published = await RetrainWorker.TrainAsync(
-                        new RetrainWorker.Request(data, models, host.ModelsPath, feedback.Provider, "", 1),
-                        live, work, o.Retrain.Priority, line => LogProgress(logger, line), _stopping).ConfigureAwait(false);
-                }
-                finally
-                {
-                    Directory.Delete(work, recursive: true);
-                }
-            }
-            else
-            {
-                MovieLensDataset dataset = MovieLensLoader.Load(data);
-                (MovieLensDataset withLive, FeedbackWatermarkManifest manifest) = FeedbackTraining.WithLiveRatings(dataset, live, feedback.Provider);
-                watermark = manifest.LastSequence;
-                // On the low-priority training thread, one thread (TrainingOptions.Threads = 1), so the fit takes at most one core
-                // and only what requests leave of it.
-                published = await Task.Factory.StartNew(
-                    () => BundleTrainer.Train(withLive, new BundleTrainingOptions
-                    {
-                        Models = models,
-                        Output = host.ModelsPath,
-                        Log = line => LogProgress(logger, line),
-                        Training = new TrainingOptions { Threads = 1, CancellationToken = _stopping },
-                        Feedback = manifest,
-                    }),
+            long watermark = live.Count == 0 ? 0 : live.Max(r => r.Sequence);
+            // One training thread (Threads = 1), so the fit takes at most one core and only what requests leave of it.
+            var request = new RetrainWorker.Request(data, models, host.ModelsPath, feedback.Provider, "", 1);
+            string published = o.Retrain.Isolation == RetrainIsolation.Process
+                ? await RetrainWorker.TrainAsync(request, live, o.Retrain.Priority, line => LogProgress(logger, line), _stopping).ConfigureAwait(false)
+                : await Task.Factory.StartNew(
+                    () => RetrainWorker.Train(request, live, line => LogProgress(logger, line), _stopping),
                     _stopping, TaskCreationOptions.DenyChildAttach, BackgroundScheduler.Training).ConfigureAwait(false);
-            }
-
             ReloadOutcome outcome = await host.ReloadAsync(_stopping).ConfigureAwait(false);
             LogFinished(logger, outcome.BundleId, watermark, clock.Elapsed.TotalSeconds, Path.GetFileName(published));
             _status = new RetrainStatus(false, reason, _status.StartedAt, DateTimeOffset.UtcNow, true, outcome.BundleId, watermark, null)
