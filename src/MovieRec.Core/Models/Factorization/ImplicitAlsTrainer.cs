@@ -102,72 +102,202 @@ public sealed class ImplicitAlsTrainer(ImplicitAlsOptions? options = null) : IRe
     {
         (int[] rowStart, int[] index, float[] values) = (side.Start, side.Index, side.Values);
         int k = Options.Factors;
-        float[] gram = Gram(fixedFactors, fixedRows, k, (float)Options.Regularization);
-        float alpha = (float)Options.Alpha;
-        Parallel.ForEach(Partitioner.Create(0, rowStart.Length - 1), parallel, range =>
-        {
-            float[] r = new float[k], p = new float[k], ap = new float[k];
-            for (int row = range.Item1; row < range.Item2; row++)
+        OrderedDot? kernel = OrderedDot.For(k);
+        float[] gram = Gram(fixedFactors, fixedRows, k, (float)Options.Regularization, parallel);
+        int[] bounds = BalancedRanges(rowStart, k, parallel.MaxDegreeOfParallelism);
+        Parallel.ForEach(Partitioner.Create(Enumerable.Range(0, bounds.Length - 1), EnumerablePartitionerOptions.NoBuffering), parallel,
+            () => new ImplicitRowSolver(k, kernel), (part, _, solver) =>
             {
-                Span<float> xu = solve.AsSpan(row * k, k);
-
-                // r = b - A x, with b = sum_i c_ui y_i and A = Y^T Y + reg I + sum_i (c_ui - 1) y_i y_i^T.
-                MultiplyGram(gram, xu, r, k);
-                TensorPrimitives.Negate(r, r);
-                for (int e = rowStart[row]; e < rowStart[row + 1]; e++)
+                for (int row = bounds[part]; row < bounds[part + 1]; row++)
                 {
-                    ReadOnlySpan<float> yi = fixedFactors.AsSpan(index[e] * k, k);
-                    float confidence = 1f + (alpha * (Options.WeightByRating ? values[e] : 1f));
-                    float coefficient = confidence - ((confidence - 1f) * TensorPrimitives.Dot(yi, xu));
-                    TensorPrimitives.MultiplyAdd(yi, coefficient, r, r);
+                    int from = rowStart[row], count = rowStart[row + 1] - from;
+                    solver.Solve(gram, fixedFactors, index.AsSpan(from, count), values.AsSpan(from, count), (float)Options.Alpha, Options.WeightByRating,
+                        Options.ConjugateGradientSteps, solve.AsSpan(row * k, k));
                 }
 
-                r.CopyTo(p, 0);
-                float rsOld = TensorPrimitives.Dot(r, r);
-                for (int step = 0; step < Options.ConjugateGradientSteps && rsOld > 1e-20f; step++)
-                {
-                    MultiplyGram(gram, p, ap, k);
-                    for (int e = rowStart[row]; e < rowStart[row + 1]; e++)
-                    {
-                        ReadOnlySpan<float> yi = fixedFactors.AsSpan(index[e] * k, k);
-                        float confidence = 1f + (alpha * (Options.WeightByRating ? values[e] : 1f));
-                        TensorPrimitives.MultiplyAdd(yi, (confidence - 1f) * TensorPrimitives.Dot(yi, p), ap, ap);
-                    }
+                return solver;
+            }, _ => { });
+    }
 
-                    float step_ = rsOld / TensorPrimitives.Dot(p, ap);
-                    TensorPrimitives.MultiplyAdd(p, step_, xu, xu);
-                    TensorPrimitives.MultiplyAdd(ap, -step_, r, r);
-                    float rsNew = TensorPrimitives.Dot(r, r);
-                    TensorPrimitives.MultiplyAdd(p, rsNew / rsOld, r, p);
-                    rsOld = rsNew;
-                }
+    /// <summary>
+    /// Cuts the rows into contiguous ranges of about equal work (a row costs its ratings times k plus the k x k Gram products
+    /// of its conjugate-gradient steps), 16 per thread, so that a range of heavy rows (a popular movie's tens of thousands of
+    /// ratings) does not leave a core idle at the end of a half-iteration.
+    /// </summary>
+    internal static int[] BalancedRanges(int[] rowStart, int k, int threads)
+    {
+        int rows = rowStart.Length - 1;
+        long perRow = Math.Max(1, k / 2), total = rowStart[rows] + (perRow * rows);
+        int parts = (int)Math.Clamp(Math.Max(1, threads) * 16L, 1, Math.Max(1, rows));
+        var bounds = new List<int>(parts + 1) { 0 };
+        long done = 0;
+        for (int row = 0; row < rows; row++)
+        {
+            done += rowStart[row + 1] - rowStart[row] + perRow;
+            if (done * parts >= total * bounds.Count && row + 1 < rows)
+            {
+                bounds.Add(row + 1);
             }
-        });
+        }
+
+        bounds.Add(rows);
+        return [.. bounds];
     }
 
     /// <summary>Y^T Y + reg I (k x k, row-major).</summary>
-    private static float[] Gram(float[] factors, int rows, int k, float reg)
+    /// <remarks>
+    /// Each entry adds the rows' products in row order, as one <c>TensorPrimitives.MultiplyAdd</c> per row and column did; the
+    /// rows are taken in blocks that stay in cache while every column of a thread's share adds them, instead of a pass over
+    /// all rows per column.
+    /// </remarks>
+    private static float[] Gram(float[] factors, int rows, int k, float reg, ParallelOptions parallel)
     {
+        const int BlockRows = 256;
         float[] gram = new float[k * k];
-        Parallel.For(0, k, a =>
+        int parts = Math.Clamp(parallel.MaxDegreeOfParallelism, 1, k);
+        Parallel.For(0, parts, parallel, part =>
         {
-            Span<float> row = gram.AsSpan(a * k, k);
-            for (int n = 0; n < rows; n++)
+            int a0 = (int)((long)k * part / parts), a1 = (int)((long)k * (part + 1) / parts);
+            for (int block = 0; block < rows; block += BlockRows)
             {
-                ReadOnlySpan<float> f = factors.AsSpan(n * k, k);
-                TensorPrimitives.MultiplyAdd(f, f[a], row, row);
+                int end = Math.Min(rows, block + BlockRows);
+                for (int a = a0; a < a1; a++)
+                {
+                    Span<float> row = gram.AsSpan(a * k, k);
+                    for (int n = block; n < end; n++)
+                    {
+                        ReadOnlySpan<float> f = factors.AsSpan(n * k, k);
+                        TensorPrimitives.MultiplyAdd(f, f[a], row, row);
+                    }
+                }
             }
 
-            row[a] += reg;
+            for (int a = a0; a < a1; a++)
+            {
+                gram[(a * k) + a] += reg;
+            }
         });
         return gram;
     }
+}
 
-    private static void MultiplyGram(float[] gram, ReadOnlySpan<float> v, Span<float> result, int k)
+/// <summary>
+/// One thread's solver of implicit-als rows: a row's fixed-side factors are gathered once into a contiguous buffer, and
+/// its conjugate-gradient passes run over that buffer with the fused kernels of <see cref="OrderedDot"/> (where the
+/// factor count suits them; otherwise with one <c>TensorPrimitives</c> call per rating). Both give the same floats as
+/// solving with one <c>TensorPrimitives.Dot</c> and <c>MultiplyAdd</c> per rating straight from the factor matrix.
+/// </summary>
+internal sealed class ImplicitRowSolver
+{
+    private readonly int _k;
+    private readonly OrderedDot? _kernel;
+    private readonly float[] _r, _p, _ap;
+    private float[] _rows = [], _confidence = [], _weight = [];
+
+    /// <param name="k">Factors per row.</param>
+    /// <param name="kernel">The fused kernels for rows of k floats, or null to solve with one <c>TensorPrimitives</c> call per rating.</param>
+    public ImplicitRowSolver(int k, OrderedDot? kernel)
     {
-        for (int a = 0; a < k; a++)
+        if (kernel is not null && kernel.Length != k)
         {
-            result[a] = TensorPrimitives.Dot(gram.AsSpan(a * k, k), v);
+            throw new ArgumentException("The kernel is for another row length.", nameof(kernel));
+        }
+
+        _k = k;
+        _kernel = kernel;
+        _r = new float[k];
+        _p = new float[k];
+        _ap = new float[k];
+    }
+
+    /// <summary>
+    /// A few warm-started conjugate-gradient steps on (Y^T Y + reg I + sum_i (c_i - 1) y_i y_i^T) x = sum_i c_i y_i, over the
+    /// row's rated <paramref name="index"/> (rows of <paramref name="fixedFactors"/>) with c_i = 1 + alpha x (value or 1).
+    /// </summary>
+    public void Solve(float[] gram, float[] fixedFactors, ReadOnlySpan<int> index, ReadOnlySpan<float> values, float alpha, bool weightByRating, int steps, Span<float> xu)
+    {
+        int k = _k, n = index.Length;
+        if (_confidence.Length < n)
+        {
+            // Grown to the widest row seen, in steps, so that a thread's buffers are allocated a few times per fit.
+            int size = Math.Max(n, Math.Min(_confidence.Length * 2, 1 << 20));
+            _rows = new float[size * k];
+            _confidence = new float[size];
+            _weight = new float[size];
+        }
+
+        Span<float> rows = _rows.AsSpan(0, n * k), confidence = _confidence.AsSpan(0, n), weight = _weight.AsSpan(0, n);
+        for (int e = 0; e < n; e++)
+        {
+            confidence[e] = 1f + (alpha * (weightByRating ? values[e] : 1f));
+            weight[e] = confidence[e] - 1f;
+        }
+
+        if (_kernel is null)
+        {
+            for (int e = 0; e < n; e++)
+            {
+                fixedFactors.AsSpan(index[e] * k, k).CopyTo(rows.Slice(e * k, k));
+            }
+        }
+
+        // r = b - A x, with b = sum_i c_ui y_i and A = Y^T Y + reg I + sum_i (c_ui - 1) y_i y_i^T.
+        Span<float> r = _r, p = _p, ap = _ap;
+        MultiplyGram(gram, xu, r);
+        TensorPrimitives.Negate(r, r);
+        if (_kernel is null)
+        {
+            Accumulate(rows, weight, confidence, xu, r);
+        }
+        else
+        {
+            _kernel.GatherAccumulateRows(fixedFactors, index, rows, weight, confidence, xu, r);
+        }
+
+        r.CopyTo(p);
+        float rsOld = TensorPrimitives.Dot(r, r);
+        for (int step = 0; step < steps && rsOld > 1e-20f; step++)
+        {
+            MultiplyGram(gram, p, ap);
+            Accumulate(rows, weight, default, p, ap);
+            float step_ = rsOld / TensorPrimitives.Dot(p, ap);
+            TensorPrimitives.MultiplyAdd(p, step_, xu, xu);
+            TensorPrimitives.MultiplyAdd(ap, -step_, r, r);
+            float rsNew = TensorPrimitives.Dot(r, r);
+            TensorPrimitives.MultiplyAdd(p, rsNew / rsOld, r, p);
+            rsOld = rsNew;
+        }
+    }
+
+    private void MultiplyGram(float[] gram, ReadOnlySpan<float> v, Span<float> result)
+    {
+        if (_kernel is not null)
+        {
+            _kernel.MultiplyMatrix(gram, v, result);
+            return;
+        }
+
+        for (int a = 0; a < _k; a++)
+        {
+            result[a] = TensorPrimitives.Dot(gram.AsSpan(a * _k, _k), v);
+        }
+    }
+
+    // accumulator += sum_e y_e x s_e in rating order, s_e = offset_e - weight_e (y_e . v), or weight_e (y_e . v) without offsets.
+    private void Accumulate(ReadOnlySpan<float> rows, ReadOnlySpan<float> weight, ReadOnlySpan<float> offset, ReadOnlySpan<float> v, Span<float> accumulator)
+    {
+        if (_kernel is not null)
+        {
+            _kernel.AccumulateRows(rows, weight, offset, v, accumulator);
+            return;
+        }
+
+        int k = _k;
+        for (int e = 0; e < weight.Length; e++)
+        {
+            ReadOnlySpan<float> y = rows.Slice(e * k, k);
+            float d = TensorPrimitives.Dot(y, v);
+            TensorPrimitives.MultiplyAdd(y, offset.IsEmpty ? weight[e] * d : offset[e] - (weight[e] * d), accumulator, accumulator);
         }
     }
 }

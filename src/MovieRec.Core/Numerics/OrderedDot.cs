@@ -1,0 +1,335 @@
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace MovieRec.Core.Numerics;
+
+/// <summary>
+/// Dot products and multiply-adds over factor rows that give the same floats as <see cref="TensorPrimitives.Dot{T}(ReadOnlySpan{T}, ReadOnlySpan{T})"/>
+/// and <see cref="TensorPrimitives.MultiplyAdd{T}(ReadOnlySpan{T}, T, ReadOnlySpan{T}, Span{T})"/>, bit for bit, but fused into loops
+/// over many rows, so that a hot loop pays no call, length check or dispatch per row. <c>TensorPrimitives.Dot</c> multiplies
+/// vector by vector and adds the products into one vector accumulator in a fixed chunk order (which depends on the length
+/// only, never on alignment, for float), then sums the accumulator's lanes; <see cref="For"/> records that order for one
+/// length, and the methods here add in it. Used where the length is a multiple of the widest accelerated vector
+/// (<see cref="Width"/>); <see cref="For"/> returns null otherwise and callers keep <c>TensorPrimitives</c>.
+/// The multiply-add is <c>(x * s) + z</c> per element, not fused, as <c>TensorPrimitives.MultiplyAdd</c>.
+/// </summary>
+internal sealed class OrderedDot
+{
+    private OrderedDot(int length, int width, int[] order)
+    {
+        Length = length;
+        Width = width;
+        Order = order;
+    }
+
+    /// <summary>Floats per vector of the widest accelerated vector type (16 or 8), 0 when neither 512 nor 256 bits is.</summary>
+    public static int WidestWidth =>
+        Vector512.IsHardwareAccelerated && Vector512<float>.IsSupported ? Vector512<float>.Count
+        : Vector256.IsHardwareAccelerated && Vector256<float>.IsSupported ? Vector256<float>.Count
+        : 0;
+
+    /// <summary>The row length.</summary>
+    public int Length { get; }
+
+    /// <summary>Floats per vector (16 or 8).</summary>
+    public int Width { get; }
+
+    /// <summary>Chunks of <see cref="Width"/> floats in the order <c>TensorPrimitives.Dot</c> adds them.</summary>
+    public int[] Order { get; }
+
+    /// <summary>True when the chunks are added first to last, as for lengths up to 8 vectors.</summary>
+    public bool Sequential => Order.AsSpan().SequenceEqual(SequentialOrder(Order.Length));
+
+    /// <summary>The kernels for rows of <paramref name="length"/> floats, or null where the length is no multiple of the vector width.</summary>
+    public static OrderedDot? For(int length)
+    {
+        int width = WidestWidth;
+        if (width == 0 || length <= 0 || length % width != 0)
+        {
+            return null;
+        }
+
+        return new OrderedDot(length, width, ChunkOrder(length / width));
+    }
+
+    /// <summary>
+    /// The order in which <c>TensorPrimitives.Dot</c> (its vectorised aggregation) adds the chunks of a row of
+    /// <paramref name="chunks"/> vectors: up to 8 vectors, first to last; above, blocks of 8 from the second vector on while
+    /// 8 remain, then the first vector, then the rest in order.
+    /// </summary>
+    internal static int[] ChunkOrder(int chunks)
+    {
+        if (chunks <= 8)
+        {
+            return SequentialOrder(chunks);
+        }
+
+        var order = new List<int>(chunks);
+        int next = 1, remaining = chunks - 1;
+        while (remaining >= 8)
+        {
+            for (int c = 0; c < 8; c++)
+            {
+                order.Add(next++);
+            }
+
+            remaining -= 8;
+        }
+
+        order.Add(0);
+        while (next < chunks)
+        {
+            order.Add(next++);
+        }
+
+        return [.. order];
+    }
+
+    private static int[] SequentialOrder(int chunks)
+    {
+        int[] order = new int[chunks];
+        for (int c = 0; c < chunks; c++)
+        {
+            order[c] = c;
+        }
+
+        return order;
+    }
+
+    /// <summary><c>TensorPrimitives.Dot(a, b)</c> over the first <see cref="Length"/> floats of each.</summary>
+    public float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        if (a.Length < Length || b.Length < Length)
+        {
+            throw new ArgumentException("The spans are shorter than the row length.");
+        }
+
+        return Width == 16
+            ? Dot512(ref MemoryMarshal.GetReference(a), ref MemoryMarshal.GetReference(b), Order)
+            : Dot256(ref MemoryMarshal.GetReference(a), ref MemoryMarshal.GetReference(b), Order);
+    }
+
+    /// <summary><paramref name="result"/>[a] = <c>TensorPrimitives.Dot</c>(row a of the row-major <paramref name="matrix"/>, <paramref name="v"/>).</summary>
+    public void MultiplyMatrix(ReadOnlySpan<float> matrix, ReadOnlySpan<float> v, Span<float> result)
+    {
+        int k = Length;
+        if (v.Length < k || matrix.Length < result.Length * k)
+        {
+            throw new ArgumentException("The matrix, vector and result do not match.");
+        }
+
+        ref float m = ref MemoryMarshal.GetReference(matrix);
+        ref float x = ref MemoryMarshal.GetReference(v);
+        for (int a = 0; a < result.Length; a++)
+        {
+            ref float row = ref Unsafe.Add(ref m, (nint)a * k);
+            result[a] = Width == 16 ? Dot512(ref row, ref x, Order) : Dot256(ref row, ref x, Order);
+        }
+    }
+
+    /// <summary>
+    /// For each row e of the row-major <paramref name="rows"/> (<paramref name="weight"/>.Length rows of <see cref="Length"/> floats),
+    /// with d = <c>TensorPrimitives.Dot</c>(row e, <paramref name="v"/>), adds row e x s_e to <paramref name="accumulator"/> as
+    /// <c>TensorPrimitives.MultiplyAdd(row, s_e, accumulator, accumulator)</c>, in row order, where
+    /// s_e = <paramref name="offset"/>[e] - <paramref name="weight"/>[e] x d, or s_e = <paramref name="weight"/>[e] x d when
+    /// <paramref name="offset"/> is empty.
+    /// </summary>
+    public void AccumulateRows(ReadOnlySpan<float> rows, ReadOnlySpan<float> weight, ReadOnlySpan<float> offset, ReadOnlySpan<float> v, Span<float> accumulator)
+    {
+        int k = Length, n = weight.Length;
+        if (rows.Length < n * k || v.Length < k || accumulator.Length < k || (!offset.IsEmpty && offset.Length != n))
+        {
+            throw new ArgumentException("The rows, weights, vector and accumulator do not match.");
+        }
+
+        Accumulate(ref MemoryMarshal.GetReference(rows), default, default, weight, offset, v, accumulator);
+    }
+
+    /// <summary>
+    /// As <see cref="AccumulateRows"/> over the rows <paramref name="index"/> of the row-major <paramref name="matrix"/>, which it
+    /// also copies, in order, into <paramref name="gathered"/>: one pass both gathers a row's factors and uses them, so the
+    /// memory reads of the next rows overlap the arithmetic of this one.
+    /// </summary>
+    public void GatherAccumulateRows(ReadOnlySpan<float> matrix, ReadOnlySpan<int> index, Span<float> gathered, ReadOnlySpan<float> weight, ReadOnlySpan<float> offset,
+        ReadOnlySpan<float> v, Span<float> accumulator)
+    {
+        int k = Length, n = weight.Length, rows = matrix.Length / k;
+        if (index.Length != n || gathered.Length < n * k || v.Length < k || accumulator.Length < k || (!offset.IsEmpty && offset.Length != n))
+        {
+            throw new ArgumentException("The index, rows, weights, vector and accumulator do not match.");
+        }
+
+        foreach (int i in index)
+        {
+            if ((uint)i >= (uint)rows)
+            {
+                throw new ArgumentOutOfRangeException(nameof(index), i, "A row index is outside the matrix.");
+            }
+        }
+
+        Accumulate(ref MemoryMarshal.GetReference(matrix), index, gathered, weight, offset, v, accumulator);
+    }
+
+    // rows: the contiguous rows, or with an index the matrix the index points into (rows then copied into gathered).
+    private void Accumulate(ref float rows, ReadOnlySpan<int> index, Span<float> gathered, ReadOnlySpan<float> weight, ReadOnlySpan<float> offset,
+        ReadOnlySpan<float> v, Span<float> accumulator)
+    {
+        if (Width == 16 && Length == 64)
+        {
+            Accumulate512x4(ref rows, index, gathered, weight, offset, v, accumulator);
+        }
+        else if (Width == 16)
+        {
+            Accumulate512(ref rows, index, gathered, weight, offset, v, accumulator);
+        }
+        else
+        {
+            Accumulate256(ref rows, index, gathered, weight, offset, v, accumulator);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Dot512(ref float a, ref float b, int[] order)
+    {
+        Vector512<float> sum = Vector512<float>.Zero;
+        foreach (int c in order)
+        {
+            nuint at = (nuint)(c * 16);
+            sum += Vector512.LoadUnsafe(ref a, at) * Vector512.LoadUnsafe(ref b, at);
+        }
+
+        // TensorPrimitives adds its masked last vector, all identity here, last.
+        sum += Vector512<float>.Zero;
+        return Vector512.Sum(sum);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Dot256(ref float a, ref float b, int[] order)
+    {
+        Vector256<float> sum = Vector256<float>.Zero;
+        foreach (int c in order)
+        {
+            nuint at = (nuint)(c * 8);
+            sum += Vector256.LoadUnsafe(ref a, at) * Vector256.LoadUnsafe(ref b, at);
+        }
+
+        sum += Vector256<float>.Zero;
+        return Vector256.Sum(sum);
+    }
+
+    // 64 floats in four 512-bit vectors: v and the accumulator stay in registers over all rows.
+    private static void Accumulate512x4(ref float rows, ReadOnlySpan<int> index, Span<float> gathered, ReadOnlySpan<float> weight, ReadOnlySpan<float> offset,
+        ReadOnlySpan<float> v, Span<float> accumulator)
+    {
+        ref float x = ref MemoryMarshal.GetReference(v);
+        ref float acc = ref MemoryMarshal.GetReference(accumulator);
+        Vector512<float> v0 = Vector512.LoadUnsafe(ref x, 0), v1 = Vector512.LoadUnsafe(ref x, 16), v2 = Vector512.LoadUnsafe(ref x, 32), v3 = Vector512.LoadUnsafe(ref x, 48);
+        Vector512<float> a0 = Vector512.LoadUnsafe(ref acc, 0), a1 = Vector512.LoadUnsafe(ref acc, 16), a2 = Vector512.LoadUnsafe(ref acc, 32), a3 = Vector512.LoadUnsafe(ref acc, 48);
+        ref float y = ref rows;
+        ref float copy = ref MemoryMarshal.GetReference(gathered);
+        bool residual = !offset.IsEmpty, gather = !index.IsEmpty;
+        for (int e = 0; e < weight.Length; e++)
+        {
+            if (gather)
+            {
+                y = ref Unsafe.Add(ref rows, (nint)index[e] * 64);
+            }
+
+            Vector512<float> y0 = Vector512.LoadUnsafe(ref y, 0), y1 = Vector512.LoadUnsafe(ref y, 16), y2 = Vector512.LoadUnsafe(ref y, 32), y3 = Vector512.LoadUnsafe(ref y, 48);
+            if (gather)
+            {
+                y0.StoreUnsafe(ref copy, 0);
+                y1.StoreUnsafe(ref copy, 16);
+                y2.StoreUnsafe(ref copy, 32);
+                y3.StoreUnsafe(ref copy, 48);
+                copy = ref Unsafe.Add(ref copy, 64);
+            }
+
+            Vector512<float> sum = Vector512<float>.Zero + (y0 * v0);
+            sum += y1 * v1;
+            sum += y2 * v2;
+            sum += y3 * v3;
+            sum += Vector512<float>.Zero;
+            float d = Vector512.Sum(sum);
+            var s = Vector512.Create(residual ? offset[e] - (weight[e] * d) : weight[e] * d);
+            a0 = (y0 * s) + a0;
+            a1 = (y1 * s) + a1;
+            a2 = (y2 * s) + a2;
+            a3 = (y3 * s) + a3;
+            if (!gather)
+            {
+                y = ref Unsafe.Add(ref y, 64);
+            }
+
+        }
+
+        a0.StoreUnsafe(ref acc, 0);
+        a1.StoreUnsafe(ref acc, 16);
+        a2.StoreUnsafe(ref acc, 32);
+        a3.StoreUnsafe(ref acc, 48);
+    }
+
+    private void Accumulate512(ref float rows, ReadOnlySpan<int> index, Span<float> gathered, ReadOnlySpan<float> weight, ReadOnlySpan<float> offset,
+        ReadOnlySpan<float> v, Span<float> accumulator)
+    {
+        int k = Length;
+        ref float x = ref MemoryMarshal.GetReference(v);
+        ref float acc = ref MemoryMarshal.GetReference(accumulator);
+        bool residual = !offset.IsEmpty, gather = !index.IsEmpty;
+        ref float y = ref rows;
+        for (int e = 0; e < weight.Length; e++)
+        {
+            if (gather)
+            {
+                ref float source = ref Unsafe.Add(ref rows, (nint)index[e] * k);
+                y = ref Unsafe.Add(ref MemoryMarshal.GetReference(gathered), (nint)e * k);
+                MemoryMarshal.CreateReadOnlySpan(ref source, k).CopyTo(MemoryMarshal.CreateSpan(ref y, k));
+            }
+
+            float d = Dot512(ref y, ref x, Order);
+            var s = Vector512.Create(residual ? offset[e] - (weight[e] * d) : weight[e] * d);
+            for (nuint at = 0; at < (nuint)k; at += 16)
+            {
+                ((Vector512.LoadUnsafe(ref y, at) * s) + Vector512.LoadUnsafe(ref acc, at)).StoreUnsafe(ref acc, at);
+            }
+
+            if (!gather)
+            {
+                y = ref Unsafe.Add(ref y, k);
+            }
+        }
+    }
+
+    private void Accumulate256(ref float rows, ReadOnlySpan<int> index, Span<float> gathered, ReadOnlySpan<float> weight, ReadOnlySpan<float> offset,
+        ReadOnlySpan<float> v, Span<float> accumulator)
+    {
+        int k = Length;
+        ref float x = ref MemoryMarshal.GetReference(v);
+        ref float acc = ref MemoryMarshal.GetReference(accumulator);
+        bool residual = !offset.IsEmpty, gather = !index.IsEmpty;
+        ref float y = ref rows;
+        for (int e = 0; e < weight.Length; e++)
+        {
+            if (gather)
+            {
+                ref float source = ref Unsafe.Add(ref rows, (nint)index[e] * k);
+                y = ref Unsafe.Add(ref MemoryMarshal.GetReference(gathered), (nint)e * k);
+                MemoryMarshal.CreateReadOnlySpan(ref source, k).CopyTo(MemoryMarshal.CreateSpan(ref y, k));
+            }
+
+            float d = Dot256(ref y, ref x, Order);
+            var s = Vector256.Create(residual ? offset[e] - (weight[e] * d) : weight[e] * d);
+            for (nuint at = 0; at < (nuint)k; at += 8)
+            {
+                ((Vector256.LoadUnsafe(ref y, at) * s) + Vector256.LoadUnsafe(ref acc, at)).StoreUnsafe(ref acc, at);
+            }
+
+            if (!gather)
+            {
+                y = ref Unsafe.Add(ref y, k);
+            }
+        }
+    }
+}

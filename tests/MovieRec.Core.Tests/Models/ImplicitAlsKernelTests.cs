@@ -1,0 +1,272 @@
+using System.Numerics.Tensors;
+using MovieRec.Core.Models.Factorization;
+using MovieRec.Core.Numerics;
+
+namespace MovieRec.Core.Tests.Models;
+
+/// <summary>
+/// The fused implicit-als kernels against a straightforward reference: the same floats as one <c>TensorPrimitives</c>
+/// call per rating (so published implicit-als figures stay), and the conjugate-gradient solve a textbook double-precision
+/// conjugate gradient gives.
+/// </summary>
+public sealed class ImplicitAlsKernelTests
+{
+    public static TheoryData<int> Lengths => [8, 16, 24, 48, 64, 128, 144, 256, 384];
+
+    [Theory]
+    [MemberData(nameof(Lengths))]
+    public void Ordered_dot_is_tensor_primitives_dot_bit_for_bit(int k)
+    {
+        OrderedDot? kernel = OrderedDot.For(k);
+        if (kernel is null)
+        {
+            Assert.True(OrderedDot.WidestWidth == 0 || k % OrderedDot.WidestWidth != 0, $"no kernel for {k} floats at vector width {OrderedDot.WidestWidth}");
+            return;
+        }
+
+        var random = new Random(k);
+        for (int trial = 0; trial < 200; trial++)
+        {
+            float[] a = Vector(random, k, 1), b = Vector(random, k, 1);
+            Assert.Equal(TensorPrimitives.Dot(a, b), kernel.Dot(a, b));
+        }
+    }
+
+    [Fact]
+    public void Chunk_order_beyond_eight_vectors_starts_at_the_second_vector()
+    {
+        Assert.Equal([0, 1, 2, 3], OrderedDot.ChunkOrder(4));
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8, 0], OrderedDot.ChunkOrder(9));
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 0, 17, 18], OrderedDot.ChunkOrder(19));
+    }
+
+    [Theory]
+    [MemberData(nameof(Lengths))]
+    public void Fused_row_passes_are_one_tensor_primitives_call_per_row_bit_for_bit(int k)
+    {
+        OrderedDot? kernel = OrderedDot.For(k);
+        if (kernel is null)
+        {
+            return;
+        }
+
+        var random = new Random(100 + k);
+        int n = 37, matrixRows = 90;
+        float[] matrix = Vector(random, matrixRows * k, 0.3f), v = Vector(random, k, 0.3f), weight = Vector(random, n, 4), offset = Vector(random, n, 5);
+        int[] index = [.. Enumerable.Range(0, n).Select(_ => random.Next(matrixRows))];
+
+        foreach (bool residual in new[] { true, false })
+        {
+            float[] expected = Vector(random, k, 1), fused = [.. expected], gatheredFused = [.. expected], gathered = new float[n * k], contiguous = new float[n * k];
+            for (int e = 0; e < n; e++)
+            {
+                ReadOnlySpan<float> y = matrix.AsSpan(index[e] * k, k);
+                y.CopyTo(contiguous.AsSpan(e * k, k));
+                float d = TensorPrimitives.Dot(y, v);
+                TensorPrimitives.MultiplyAdd(y, residual ? offset[e] - (weight[e] * d) : weight[e] * d, expected, expected);
+            }
+
+            kernel.AccumulateRows(contiguous, weight, residual ? offset : default, v, fused);
+            kernel.GatherAccumulateRows(matrix, index, gathered, weight, residual ? offset : default, v, gatheredFused);
+
+            Assert.Equal(expected, fused);
+            Assert.Equal(expected, gatheredFused);
+            Assert.Equal(contiguous, gathered);
+        }
+
+        float[] gram = Vector(random, k * k, 1), product = new float[k];
+        kernel.MultiplyMatrix(gram, v, product);
+        for (int a = 0; a < k; a++)
+        {
+            Assert.Equal(TensorPrimitives.Dot(gram.AsSpan(a * k, k), v), product[a]);
+        }
+    }
+
+    [Fact]
+    public void A_gather_index_outside_the_matrix_is_refused()
+    {
+        OrderedDot? kernel = OrderedDot.For(64);
+        if (kernel is null)
+        {
+            return;
+        }
+
+        float[] matrix = new float[3 * 64], acc = new float[64];
+        Assert.Throws<ArgumentOutOfRangeException>(() => kernel.GatherAccumulateRows(matrix, [1, 3], new float[128], [1f, 1f], default, new float[64], acc));
+    }
+
+    [Theory]
+    [InlineData(64, false)]
+    [InlineData(48, true)]
+    [InlineData(128, false)]
+    [InlineData(256, true)]
+    [InlineData(20, false)]
+    public void Row_solve_matches_a_reference_conjugate_gradient(int k, bool weightByRating)
+    {
+        var random = new Random(7 * k);
+        int fixedRows = 300, n = 120, steps = 3;
+        float alpha = 3, reg = 2;
+        float[] fixedFactors = Vector(random, fixedRows * k, 0.3f), start = Vector(random, k, 0.05f);
+        int[] index = [.. Enumerable.Range(0, fixedRows).OrderBy(_ => random.Next()).Take(n).Order()];
+        float[] values = [.. Enumerable.Range(0, n).Select(_ => (random.Next(1, 11) / 2f))];
+        float[] gram = Gram(fixedFactors, fixedRows, k, reg);
+
+        float[] fused = [.. start], perRating = [.. start];
+        new ImplicitRowSolver(k, OrderedDot.For(k)).Solve(gram, fixedFactors, index, values, alpha, weightByRating, steps, fused);
+        new ImplicitRowSolver(k, null).Solve(gram, fixedFactors, index, values, alpha, weightByRating, steps, perRating);
+
+        // The fused kernels and one TensorPrimitives call per rating give the same floats.
+        Assert.Equal(perRating, fused);
+
+        // A textbook conjugate gradient in double precision over the explicit k x k system, the same steps from the same start.
+        double[] a = new double[k * k], b = new double[k];
+        for (int r = 0; r < k; r++)
+        {
+            for (int c = 0; c < k; c++)
+            {
+                a[(r * k) + c] = gram[(r * k) + c];
+            }
+        }
+
+        for (int e = 0; e < n; e++)
+        {
+            double confidence = 1 + (alpha * (weightByRating ? values[e] : 1));
+            ReadOnlySpan<float> y = fixedFactors.AsSpan(index[e] * k, k);
+            for (int r = 0; r < k; r++)
+            {
+                b[r] += confidence * y[r];
+                for (int c = 0; c < k; c++)
+                {
+                    a[(r * k) + c] += (confidence - 1) * y[r] * y[c];
+                }
+            }
+        }
+
+        double[] reference = ReferenceConjugateGradient(a, b, [.. start.Select(f => (double)f)], k, steps);
+        double scale = reference.Max(Math.Abs);
+        for (int f = 0; f < k; f++)
+        {
+            Assert.True(Math.Abs(fused[f] - reference[f]) <= 1e-3 * scale, $"factor {f}: {fused[f]} vs reference {reference[f]} (scale {scale})");
+        }
+
+        // Enough steps solve the system: the residual of the fused solve falls far below that of its start.
+        float[] solved = [.. start];
+        new ImplicitRowSolver(k, OrderedDot.For(k)).Solve(gram, fixedFactors, index, values, alpha, weightByRating, 4 * k, solved);
+        Assert.True(Residual(a, b, solved, k) < 1e-3 * Residual(a, b, start, k), $"residual {Residual(a, b, solved, k)} vs {Residual(a, b, start, k)} at the start");
+    }
+
+    [Fact]
+    public void Balanced_ranges_cover_every_row_once_and_split_heavy_rows_evenly()
+    {
+        // 1,000 rows: the first 10 hold 1,000 ratings each, the rest 1 each.
+        int[] rowStart = new int[1001];
+        for (int row = 0; row < 1000; row++)
+        {
+            rowStart[row + 1] = rowStart[row] + (row < 10 ? 1000 : 1);
+        }
+
+        int[] bounds = ImplicitAlsTrainer.BalancedRanges(rowStart, 8, 2);
+
+        Assert.Equal(0, bounds[0]);
+        Assert.Equal(1000, bounds[^1]);
+        Assert.True(bounds.Zip(bounds.Skip(1)).All(p => p.First < p.Second), string.Join(",", bounds));
+        Assert.True(bounds.Length - 1 >= 10, $"{bounds.Length - 1} ranges");
+
+        // No range holds more than two heavy rows' worth of work, though the heavy rows are all at the start.
+        long[] work = [.. bounds.Zip(bounds.Skip(1)).Select(p => (long)(rowStart[p.Second] - rowStart[p.First]) + (4L * (p.Second - p.First)))];
+        Assert.True(work.Max() <= 2 * 1004, string.Join(",", work));
+    }
+
+    private static float[] Gram(float[] factors, int rows, int k, float reg)
+    {
+        float[] gram = new float[k * k];
+        for (int n = 0; n < rows; n++)
+        {
+            ReadOnlySpan<float> f = factors.AsSpan(n * k, k);
+            for (int a = 0; a < k; a++)
+            {
+                TensorPrimitives.MultiplyAdd(f, f[a], gram.AsSpan(a * k, k), gram.AsSpan(a * k, k));
+            }
+        }
+
+        for (int a = 0; a < k; a++)
+        {
+            gram[(a * k) + a] += reg;
+        }
+
+        return gram;
+    }
+
+    private static double[] ReferenceConjugateGradient(double[] a, double[] b, double[] x, int k, int steps)
+    {
+        double[] r = new double[k], p = new double[k], ap = new double[k];
+        for (int i = 0; i < k; i++)
+        {
+            r[i] = b[i];
+            for (int j = 0; j < k; j++)
+            {
+                r[i] -= a[(i * k) + j] * x[j];
+            }
+
+            p[i] = r[i];
+        }
+
+        double rsOld = r.Sum(v => v * v);
+        for (int step = 0; step < steps; step++)
+        {
+            for (int i = 0; i < k; i++)
+            {
+                ap[i] = 0;
+                for (int j = 0; j < k; j++)
+                {
+                    ap[i] += a[(i * k) + j] * p[j];
+                }
+            }
+
+            double alpha = rsOld / p.Zip(ap).Sum(t => t.First * t.Second);
+            for (int i = 0; i < k; i++)
+            {
+                x[i] += alpha * p[i];
+                r[i] -= alpha * ap[i];
+            }
+
+            double rsNew = r.Sum(v => v * v);
+            for (int i = 0; i < k; i++)
+            {
+                p[i] = r[i] + (rsNew / rsOld * p[i]);
+            }
+
+            rsOld = rsNew;
+        }
+
+        return x;
+    }
+
+    private static double Residual(double[] a, double[] b, float[] x, int k)
+    {
+        double sum = 0;
+        for (int i = 0; i < k; i++)
+        {
+            double r = b[i];
+            for (int j = 0; j < k; j++)
+            {
+                r -= a[(i * k) + j] * x[j];
+            }
+
+            sum += r * r;
+        }
+
+        return Math.Sqrt(sum);
+    }
+
+    private static float[] Vector(Random random, int length, float scale)
+    {
+        float[] v = new float[length];
+        for (int i = 0; i < length; i++)
+        {
+            v[i] = (float)((random.NextDouble() * 2) - 1) * scale;
+        }
+
+        return v;
+    }
+}
