@@ -29,11 +29,12 @@ internal static class AbTestCommand
         var mode = new Option<string>("--mode") { Description = "ab (split users between the variants) or interleave (team-draft interleaving)", DefaultValueFactory = _ => "ab" };
         var json = new Option<string?>("--json") { Description = "Write the results to this JSON file" };
         var plot = new Option<string?>("--plot") { Description = "Write a bar chart of CTR A and CTR B with their 95% intervals as error bars to this PNG (or .svg) file" };
+        var noCuped = new Option<bool>("--no-cuped") { Description = "A/B: test the raw CTR difference, without the CUPED adjustment for what each user liked before the experiment" };
         var repeat = new Option<int>("--repeat") { Description = "Run N seeds (seed, seed+1, ...) in both modes and report rejection rates and users needed", DefaultValueFactory = _ => 0 };
 
         var simulate = new Command("simulate", "Simulate an A/B or interleaving test of two models on held-out ratings: CTRs, lift, p-values, winner.")
         {
-            folder, modelA, modelB, users, k, seed, mode, json, plot, repeat,
+            folder, modelA, modelB, users, k, seed, mode, json, plot, repeat, noCuped,
         };
         simulate.SetAction(parse => CliApp.Guard(console, () =>
         {
@@ -55,7 +56,7 @@ internal static class AbTestCommand
                 "interleave" => SimulationMode.Interleave,
                 string other => throw new ArgumentException($"Unknown --mode '{other}'. Use ab or interleave."),
             };
-            var options = new SimulationOptions { Users = parse.GetValue(users), Seed = seedValue, Mode = modeValue };
+            var options = new SimulationOptions { Users = parse.GetValue(users), Seed = seedValue, Mode = modeValue, Cuped = !parse.GetValue(noCuped) };
             if (options.Users < 2)
             {
                 throw new ArgumentException($"--users must be at least 2 (got {options.Users}).");
@@ -136,7 +137,8 @@ internal static class AbTestCommand
         }
         else
         {
-            console.MarkupLineInterpolated($"p-value {P(r.PValue)} (Welch t-test, the user as the unit; impression-level two-proportion z-test {P(r.ImpressionLevelPValue)})");
+            string cuped = r.VarianceReduction is double vr ? $", CUPED-adjusted for the movies each user liked before (variance {-vr * 100:F1}%)" : "";
+            console.MarkupLineInterpolated($"p-value {P(r.PValue)} (Welch t-test, the user as the unit{cuped}; impression-level two-proportion z-test {P(r.ImpressionLevelPValue)})");
         }
 
         string from = r.SequentialDecisionAtUsers is long at ? $", significant from user {at}" : "";

@@ -27,6 +27,12 @@ public sealed record SimulationOptions
     /// <summary>Power for the users-needed estimate.</summary>
     public double Power { get; init; } = 0.8;
 
+    /// <summary>
+    /// Whether the A/B test adjusts for each user's liked movies before the experiment (CUPED), when the population
+    /// has that covariate. It removes the part of the click noise that earlier taste predicts; the level is unchanged.
+    /// </summary>
+    public bool Cuped { get; init; } = true;
+
     public SimulationOptions Validate()
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(Users, 2, "--users");
@@ -45,8 +51,9 @@ public sealed record SimulationOptions
 /// </summary>
 public sealed class SimulationPopulation
 {
-    private SimulationPopulation(string modelA, string modelB, int k, int[] users, int[][] listsA, int[][] listsB, HashSet<int>[] positives)
+    private SimulationPopulation(string modelA, string modelB, int k, int[] users, int[][] listsA, int[][] listsB, HashSet<int>[] positives, double[]? covariates)
     {
+        Covariates = covariates;
         ModelA = modelA;
         ModelB = modelB;
         K = k;
@@ -70,6 +77,12 @@ public sealed class SimulationPopulation
     internal int[][] ListsB { get; }
 
     internal HashSet<int>[] Positives { get; }
+
+    /// <summary>
+    /// Per user, a pre-experiment covariate for CUPED: the square root of the number of training ratings at or above
+    /// the click threshold (what the user liked before the experiment); null when the population has none.
+    /// </summary>
+    internal double[]? Covariates { get; }
 
     /// <summary>
     /// Builds the population: every user of <paramref name="heldOut"/> whom both models know, their top
@@ -97,6 +110,7 @@ public sealed class SimulationPopulation
         var listsA = new List<int[]>();
         var listsB = new List<int[]>();
         var positives = new List<HashSet<int>>();
+        var covariates = new List<double>();
         foreach ((int user, HashSet<int> set) in positivesByUser)
         {
             if (!a.Train.Users.Contains(user) || !b.Train.Users.Contains(user))
@@ -108,6 +122,7 @@ public sealed class SimulationPopulation
             listsA.Add(TopK(a, user, k));
             listsB.Add(ReferenceEquals(a, b) ? listsA[^1] : TopK(b, user, k));
             positives.Add(set);
+            covariates.Add(PriorPositives(a.Train, user, clickThreshold));
         }
 
         if (users.Count < 2)
@@ -115,20 +130,34 @@ public sealed class SimulationPopulation
             throw new ArgumentException($"The held-out ratings leave {users.Count} users both models know; a simulation needs at least two.");
         }
 
-        return new SimulationPopulation(a.Name, b.Name, k, [.. users], [.. listsA], [.. listsB], [.. positives]);
+        return new SimulationPopulation(a.Name, b.Name, k, [.. users], [.. listsA], [.. listsB], [.. positives], [.. covariates]);
     }
 
     /// <summary>A population from lists already ranked: per user (ascending ids), A's list, B's list and the movies that user would click.</summary>
     public static SimulationPopulation FromLists(string modelA, string modelB, int k, IReadOnlyList<int> userIds,
-        IReadOnlyList<int[]> listsA, IReadOnlyList<int[]> listsB, IReadOnlyList<HashSet<int>> positives)
+        IReadOnlyList<int[]> listsA, IReadOnlyList<int[]> listsB, IReadOnlyList<HashSet<int>> positives, IReadOnlyList<double>? covariates = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
-        if (userIds.Count < 2 || listsA.Count != userIds.Count || listsB.Count != userIds.Count || positives.Count != userIds.Count)
+        if (userIds.Count < 2 || listsA.Count != userIds.Count || listsB.Count != userIds.Count || positives.Count != userIds.Count
+            || (covariates is not null && covariates.Count != userIds.Count))
         {
-            throw new ArgumentException("A population needs at least two users and one list pair and click set per user.");
+            throw new ArgumentException("A population needs at least two users and one list pair, click set (and covariate, if any) per user.");
         }
 
-        return new SimulationPopulation(modelA, modelB, k, [.. userIds], [.. listsA], [.. listsB], [.. positives]);
+        return new SimulationPopulation(modelA, modelB, k, [.. userIds], [.. listsA], [.. listsB], [.. positives], covariates is null ? null : [.. covariates]);
+    }
+
+    private static double PriorPositives(RatingMatrix train, int user, float threshold)
+    {
+        int count = 0;
+        foreach (float value in train.RatingsOf(train.Users.IndexOf(user)))
+        {
+            count += value >= threshold ? 1 : 0;
+        }
+
+        // The square root steadies a count's variance; it predicted later clicks better than the raw count (10.6% of the
+        // variance removed against 8.3%, user-knn vs implicit-als on ml-latest-small).
+        return Math.Sqrt(count);
     }
 
     private static int[] TopK(IRecommenderModel model, int user, int k)
@@ -178,7 +207,8 @@ public sealed record SimulationResult(
     PreferenceShare? Preference,
     double UnitVarianceA,
     double UnitVarianceB,
-    double DecidedFraction);
+    double DecidedFraction,
+    double? VarianceReduction = null);
 
 /// <summary>What N seeded runs of one mode show: how often each test rejected, and how many users it took.</summary>
 public sealed record ModeSummary(
@@ -295,29 +325,36 @@ public static class AbTestSimulator
         double[] weights = [1, 1];
         var monitor = new SequentialPValue(MixtureSprt.DefaultRateMixingStdDev);
         UnitTotals a = default, b = default;
+        CovariateTotals xa = default, xb = default;
+        double[]? covariates = options.Cuped ? population.Covariates : null;
         foreach ((int index, string unit) in Draw(population, options, random))
         {
             bool toB = StickyAssignment.Choose(unit, salt, weights) == 1;
             int[] list = toB ? population.ListsB[index] : population.ListsA[index];
             int clicks = Clicks(list, population.Positives[index]);
+            double x = covariates?[index] ?? 0;
             if (toB)
             {
                 b = b.Add(clicks, list.Length);
+                xb = xb.Add(x, clicks, list.Length);
             }
             else
             {
                 a = a.Add(clicks, list.Length);
+                xa = xa.Add(x, clicks, list.Length);
             }
 
             if (a.Trials > 0 && b.Trials > 0)
             {
-                monitor.Observe(b.Rate - a.Rate, a.RateVariance + b.RateVariance, Math.Min(a.Units, b.Units), a.Units + b.Units, options.Alpha);
+                (double difference, double variance, _, _) = Difference(a, xa, b, xb, covariates is not null);
+                monitor.Observe(difference, variance, Math.Min(a.Units, b.Units), a.Units + b.Units, options.Alpha);
             }
         }
 
-        RateComparison test = ClusteredComparison.Compare(a, b, 1 - options.Alpha);
+        RateComparison test = ClusteredComparison.Compare(a, b, covariates is null ? null : (xa, xb), 1 - options.Alpha);
+        (_, _, double unitVarianceA, double unitVarianceB) = Difference(a, xa, b, xb, covariates is not null);
         RateComparison naive = Proportions.TwoProportionZTest((long)a.Successes, (long)a.Trials, (long)b.Successes, (long)b.Trials, 1 - options.Alpha);
-        double perArm = SampleSize.PerArm(a, b, options.Alpha, options.Power);
+        double perArm = SampleSize.PerArm(unitVarianceA, unitVarianceB, test.Difference, options.Alpha, options.Power);
         string? winner = test.PValue < options.Alpha ? (test.Difference > 0 ? population.ModelB : population.ModelA) : null;
         return new SimulationResult(
             "ab", options.Seed, population.ModelA, population.ModelB, options.Users, population.K,
@@ -329,9 +366,34 @@ public static class AbTestSimulator
             double.IsFinite(perArm) ? Math.Ceiling(perArm) * 2 : null,
             ExperimentTests.SampleRatio([a.Units, b.Units], weights),
             null,
-            a.UnitVariance,
-            b.UnitVariance,
-            1);
+            unitVarianceA,
+            unitVarianceB,
+            1,
+            covariates is null ? null : VarianceReduction(a, b, unitVarianceA, unitVarianceB));
+    }
+
+    /// <summary>
+    /// B − A and its variance, CUPED-adjusted when <paramref name="adjust"/> (see <see cref="Cuped"/>), and each
+    /// arm's per-unit variance (what a sample-size estimate needs).
+    /// </summary>
+    private static (double Difference, double Variance, double UnitVarianceA, double UnitVarianceB) Difference(
+        UnitTotals a, CovariateTotals xa, UnitTotals b, CovariateTotals xb, bool adjust)
+    {
+        if (!adjust)
+        {
+            return (b.Rate - a.Rate, a.RateVariance + b.RateVariance, a.UnitVariance, b.UnitVariance);
+        }
+
+        double theta = Cuped.Theta(a, xa, b, xb), mean = Cuped.OverallMean(xa, xb);
+        (double ra, double va) = Cuped.Adjust(a, xa, theta, mean);
+        (double rb, double vb) = Cuped.Adjust(b, xb, theta, mean);
+        return (rb - ra, va + vb, va * a.Units, vb * b.Units);
+    }
+
+    private static double? VarianceReduction(UnitTotals a, UnitTotals b, double unitVarianceA, double unitVarianceB)
+    {
+        double before = a.UnitVariance + b.UnitVariance;
+        return double.IsFinite(before) && before > 0 ? 1 - ((unitVarianceA + unitVarianceB) / before) : null;
     }
 
     private static SimulationResult RunInterleave(SimulationPopulation population, SimulationOptions options)

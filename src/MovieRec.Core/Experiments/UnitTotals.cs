@@ -75,13 +75,27 @@ public static class ClusteredComparison
     /// randomized, as the independent observation. Rate intervals are Wald intervals on the same variance,
     /// clipped to [0, 1]. With many units it is the z-test.
     /// </summary>
-    public static RateComparison Compare(UnitTotals a, UnitTotals b, double confidence = 0.95)
+    public static RateComparison Compare(UnitTotals a, UnitTotals b, double confidence = 0.95) => Compare(a, b, null, confidence);
+
+    /// <summary>
+    /// As <see cref="Compare(UnitTotals, UnitTotals, double)"/>, with the difference, its interval, the p-value and
+    /// the lift taken from the <see cref="Cuped"/>-adjusted rates when pre-experiment <paramref name="covariates"/>
+    /// are given; the rate estimates stay the observed rates.
+    /// </summary>
+    public static RateComparison Compare(UnitTotals a, UnitTotals b, (CovariateTotals A, CovariateTotals B)? covariates, double confidence = 0.95)
     {
         Proportions.CheckConfidence(confidence);
         double zc = Proportions.NormalQuantile(1 - ((1 - confidence) / 2));
-        double va = a.RateVariance, vb = b.RateVariance;
-        RateEstimate ea = Estimate(a, va, zc), eb = Estimate(b, vb, zc);
-        double diff = eb.Rate - ea.Rate;
+        RateEstimate ea = Estimate(a, a.RateVariance, zc), eb = Estimate(b, b.RateVariance, zc);
+        (double ra, double va, double rb, double vb) = (ea.Rate, a.RateVariance, eb.Rate, b.RateVariance);
+        if (covariates is (CovariateTotals xa, CovariateTotals xb))
+        {
+            double theta = Cuped.Theta(a, xa, b, xb), mean = Cuped.OverallMean(xa, xb);
+            (ra, va) = Cuped.Adjust(a, xa, theta, mean);
+            (rb, vb) = Cuped.Adjust(b, xb, theta, mean);
+        }
+
+        double diff = rb - ra;
         double se = Math.Sqrt(va + vb);
         double df = WelchDegreesOfFreedom(va, a.Units, vb, b.Units);
         double tc = double.IsFinite(df) ? StudentT.InvCDF(0, 1, df, 1 - ((1 - confidence) / 2)) : zc;
@@ -93,15 +107,15 @@ public static class ClusteredComparison
         }
 
         double? lift = null, liftLow = null, liftHigh = null;
-        if (ea.Rate > 0 && b.Trials > 0)
+        if (ra > 0 && b.Trials > 0)
         {
-            lift = (eb.Rate / ea.Rate) - 1;
-            if (eb.Rate > 0)
+            lift = (rb / ra) - 1;
+            if (rb > 0)
             {
-                double seLog = Math.Sqrt((va / (ea.Rate * ea.Rate)) + (vb / (eb.Rate * eb.Rate)));
+                double seLog = Math.Sqrt((va / (ra * ra)) + (vb / (rb * rb)));
                 if (double.IsFinite(seLog))
                 {
-                    double logRatio = Math.Log(eb.Rate / ea.Rate);
+                    double logRatio = Math.Log(rb / ra);
                     liftLow = Math.Exp(logRatio - (tc * seLog)) - 1;
                     liftHigh = Math.Exp(logRatio + (tc * seLog)) - 1;
                 }

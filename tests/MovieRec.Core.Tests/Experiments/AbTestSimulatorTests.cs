@@ -45,6 +45,35 @@ public sealed class AbTestSimulatorTests
     }
 
     [Fact]
+    public void Cuped_removes_the_click_noise_that_earlier_taste_predicts_and_keeps_the_counts()
+    {
+        // Users with more earlier favourites (the covariate) click more, whichever list they see.
+        var users = new List<int>();
+        var lists = new List<int[]>();
+        var positives = new List<HashSet<int>>();
+        var covariate = new List<double>();
+        for (int u = 1; u <= 400; u++)
+        {
+            int b = u * 100, liked = u % 4;
+            users.Add(u);
+            lists.Add([b + 1, b + 2, b + 3, b + 50]);
+            positives.Add([.. Enumerable.Range(b + 1, liked)]);
+            covariate.Add(Math.Sqrt(liked * 10));
+        }
+
+        SimulationPopulation population = SimulationPopulation.FromLists("a", "a", 4, users, lists, lists, positives, covariate);
+        var options = new SimulationOptions { Users = 400, Seed = 3 };
+        SimulationResult plain = AbTestSimulator.Run(population, options with { Cuped = false });
+        SimulationResult cuped = AbTestSimulator.Run(population, options);
+
+        Assert.Null(plain.VarianceReduction);
+        Assert.True(cuped.VarianceReduction > 0.5, $"variance reduction {cuped.VarianceReduction}");
+        Assert.True(cuped.UnitVarianceA < plain.UnitVarianceA && cuped.UnitVarianceB < plain.UnitVarianceB);
+        Assert.Equal((plain.ClicksA, plain.ClicksB, plain.CtrA, plain.CtrB), (cuped.ClicksA, cuped.ClicksB, cuped.CtrA, cuped.CtrB));
+        Assert.Null(cuped.Winner);
+    }
+
+    [Fact]
     public void Interleaving_prefers_the_better_ranker()
     {
         SimulationResult r = AbTestSimulator.Run(Population(false), new SimulationOptions { Users = 400, Seed = 5, Mode = SimulationMode.Interleave });

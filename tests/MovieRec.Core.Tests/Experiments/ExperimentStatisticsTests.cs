@@ -106,6 +106,74 @@ public sealed class ExperimentStatisticsTests
     }
 
     [Fact]
+    public void Cuped_comparison_is_welchs_t_test_on_covariate_adjusted_per_unit_rates()
+    {
+        // The streaming sums and the delta method against the textbook route on per-unit values: y' = y - θ(x - x̄),
+        // θ = (C_A + C_B) / (V_A + V_B), then Welch's t-test on y'. With equal trials per unit both are exact.
+        double[] clicksA = [0, 1, 3, 0, 2, 5, 1, 0, 0, 4], xA = [1, 2, 5, 0, 3, 6, 2, 1, 1, 4];
+        double[] clicksB = [2, 0, 6, 3, 5, 1, 4, 7, 3, 2, 6], xB = [3, 0, 5, 2, 6, 1, 3, 6, 2, 2, 4];
+        UnitTotals a = default, b = default;
+        CovariateTotals ca = default, cb = default;
+        for (int i = 0; i < clicksA.Length; i++)
+        {
+            a = a.Add(clicksA[i], 10);
+            ca = ca.Add(xA[i], clicksA[i], 10);
+        }
+
+        for (int i = 0; i < clicksB.Length; i++)
+        {
+            b = b.Add(clicksB[i], 10);
+            cb = cb.Add(xB[i], clicksB[i], 10);
+        }
+
+        double[] yA = [.. clicksA.Select(c => c / 10)], yB = [.. clicksB.Select(c => c / 10)];
+        double theta = (Covariance(yA, xA) / yA.Length + (Covariance(yB, xB) / yB.Length))
+            / ((Covariance(xA, xA) / xA.Length) + (Covariance(xB, xB) / xB.Length));
+        double xMean = xA.Concat(xB).Average();
+        double[] adjA = [.. yA.Select((y, i) => y - (theta * (xA[i] - xMean)))], adjB = [.. yB.Select((y, i) => y - (theta * (xB[i] - xMean)))];
+        double va = Covariance(adjA, adjA) / adjA.Length, vb = Covariance(adjB, adjB) / adjB.Length;
+        double t = (adjB.Average() - adjA.Average()) / Math.Sqrt(va + vb);
+
+        RateComparison plain = ClusteredComparison.Compare(a, b);
+        RateComparison cuped = ClusteredComparison.Compare(a, b, (ca, cb));
+
+        Assert.Equal(theta, Cuped.Theta(a, ca, b, cb), 12);
+        Assert.Equal(adjB.Average() - adjA.Average(), cuped.Difference, 12);
+        Assert.Equal(t, cuped.Z, 9);
+        Assert.True(theta > 0);
+        Assert.True(cuped.PValue < plain.PValue, $"CUPED p {cuped.PValue} vs plain {plain.PValue}: x predicts the clicks, so the adjusted test is sharper");
+        Assert.Equal(plain.A, cuped.A);
+        Assert.Equal(plain.B, cuped.B);
+    }
+
+    [Fact]
+    public void Cuped_with_a_constant_covariate_is_the_plain_test()
+    {
+        UnitTotals a = default, b = default;
+        CovariateTotals ca = default, cb = default;
+        for (int u = 0; u < 50; u++)
+        {
+            a = a.Add(u % 4, 10);
+            ca = ca.Add(3, u % 4, 10);
+            b = b.Add(u % 5, 10);
+            cb = cb.Add(3, u % 5, 10);
+        }
+
+        Assert.Equal(ClusteredComparison.Compare(a, b), ClusteredComparison.Compare(a, b, (ca, cb)));
+    }
+
+    private static double Covariance(double[] x, double[] y)
+    {
+        double mx = x.Average(), my = y.Average(), sum = 0;
+        for (int i = 0; i < x.Length; i++)
+        {
+            sum += (x[i] - mx) * (y[i] - my);
+        }
+
+        return sum / (x.Length - 1);
+    }
+
+    [Fact]
     public void Clustered_comparison_is_less_confident_than_the_impression_level_test_when_clicks_cluster()
     {
         // Ten impressions per user, and a user either clicks many or none: the same click totals as independent
