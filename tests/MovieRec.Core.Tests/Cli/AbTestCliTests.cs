@@ -34,6 +34,20 @@ public sealed class AbTestCliTests : CliConsoleTests
     }
 
     [Fact]
+    public void Simulate_adjusts_with_cuped_unless_told_not_to()
+    {
+        string folder = Fixtures.WriteCsvDataset(Dir, Fixtures.SyntheticRatings(60, 60));
+        string[] args = ["abtest", "simulate", folder, "--a", "popular", "--b", "baseline", "--users", "60", "--k", "5"];
+
+        Assert.Equal(0, CliApp.Run(args, Terminal));
+        Assert.Contains("CUPED-adjusted", Output.ToString(), StringComparison.Ordinal);
+        Output.GetStringBuilder().Clear();
+        Assert.Equal(0, CliApp.Run([.. args, "--no-cuped"], Terminal));
+        Assert.DoesNotContain("CUPED", Output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("Welch t-test, the user as the unit;", Output.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Simulate_plot_with_an_unknown_extension_is_a_clear_error()
     {
         string folder = Fixtures.WriteCsvDataset(Dir, Fixtures.SyntheticRatings(30, 30));
