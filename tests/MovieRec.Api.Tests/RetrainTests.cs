@@ -17,8 +17,7 @@ public sealed class RetrainTests(MovieRecApiFactory factory) : IClassFixture<Mov
     public async Task A_retrain_learns_the_live_ratings_swaps_the_bundle_and_records_the_watermark(string isolation, int user)
     {
         using WebApplicationFactory<Program> service = await StartOwnCopyAsync(("MovieRec:Retrain:Isolation", isolation));
-        using HttpClient client = service.CreateClient();
-        client.DefaultRequestHeaders.Add("X-Api-Key", MovieRecApiFactory.AdminKey);
+        using HttpClient client = AdminClient(service);
         ModelHost host = service.Services.GetRequiredService<ModelHost>();
         ServedBundle before = host.Current!;
         RatingWrittenResponse last = null!;
@@ -44,8 +43,7 @@ public sealed class RetrainTests(MovieRecApiFactory factory) : IClassFixture<Mov
     public async Task After_the_configured_number_of_ratings_a_retrain_starts_by_itself()
     {
         using WebApplicationFactory<Program> auto = await StartOwnCopyAsync(("MovieRec:Retrain:AfterRatings", "2"));
-        using HttpClient client = auto.CreateClient();
-        client.DefaultRequestHeaders.Add("X-Api-Key", MovieRecApiFactory.AdminKey);
+        using HttpClient client = AdminClient(auto);
         ModelHost host = auto.Services.GetRequiredService<ModelHost>();
         string first = host.Current!.Id;
         await ApiAssert.OkAsync<RatingWrittenResponse>(await client.PostAsJsonAsync("/users/800002/ratings", new { movieId = Fixtures.MovieId(1), rating = 4.0 }));
@@ -63,8 +61,7 @@ public sealed class RetrainTests(MovieRecApiFactory factory) : IClassFixture<Mov
     public async Task When_the_interval_has_passed_and_ratings_are_pending_a_retrain_starts_by_itself()
     {
         using WebApplicationFactory<Program> auto = await StartOwnCopyAsync(("MovieRec:Retrain:Interval", "00:00:02"));
-        using HttpClient client = auto.CreateClient();
-        client.DefaultRequestHeaders.Add("X-Api-Key", MovieRecApiFactory.AdminKey);
+        using HttpClient client = AdminClient(auto);
         ModelHost host = auto.Services.GetRequiredService<ModelHost>();
         // Nothing pending: the interval alone does not retrain.
         string first = host.Current!.Id;
@@ -150,8 +147,7 @@ public sealed class RetrainTests(MovieRecApiFactory factory) : IClassFixture<Mov
     public async Task A_failed_retrain_keeps_the_bundle_and_says_why_and_only_one_runs_at_a_time()
     {
         using WebApplicationFactory<Program> broken = await StartOwnCopyAsync(("MovieRec:Retrain:Models", "no-such-model"));
-        using HttpClient client = broken.CreateClient();
-        client.DefaultRequestHeaders.Add("X-Api-Key", MovieRecApiFactory.AdminKey);
+        using HttpClient client = AdminClient(broken);
 
         string served = broken.Services.GetRequiredService<ModelHost>().Current!.Id;
         RetrainStatus failed = await ApiAssert.OkAsync<RetrainStatus>(await client.PostAsync("/admin/retrain?wait=true", null));
@@ -174,6 +170,18 @@ public sealed class RetrainTests(MovieRecApiFactory factory) : IClassFixture<Mov
         {
             retrainer.Gate.Release();
         }
+    }
+
+    /// <summary>
+    /// A client with the admin key that waits up to 5 minutes: a retrain with <c>wait=true</c> answers when it is done,
+    /// and on a machine busy with other tests an idle-priority training can take longer than HttpClient's default 100 s.
+    /// </summary>
+    private static HttpClient AdminClient(WebApplicationFactory<Program> service)
+    {
+        HttpClient client = service.CreateClient();
+        client.Timeout = TimeSpan.FromMinutes(5);
+        client.DefaultRequestHeaders.Add("X-Api-Key", MovieRecApiFactory.AdminKey);
+        return client;
     }
 
     /// <summary>A service over its own copy of the fixture bundle (a retrain publishes into its models folder), serving.</summary>
