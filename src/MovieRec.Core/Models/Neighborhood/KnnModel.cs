@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using MovieRec.Core.Data;
 using MovieRec.Core.Numerics;
 
@@ -608,14 +609,17 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
     {
         int n = Train.ItemCount, kk = Options.K;
         int cap = Math.Min(kk, items.Length);
-        float[] rated = ArrayPool<float>.Shared.Rent(n);
-        float[] approximate = ArrayPool<float>.Shared.Rent(n);
-        // One entry per movie (sums and count side by side): a scattered pair touches one cache line, not three.
-        Evidence[] evidence = ArrayPool<Evidence>.Shared.Rent(n);
+        ScatterScratch scratch = ScatterScratch.Take(n);
+        Evidence[] evidence = scratch.Evidence;
+        float[] rated = scratch.Rated;
+        float[] approximate = scratch.Approximate;
+        int[] walkers = scratch.Walkers;
+        double[] walkerEvidence = scratch.WalkerEvidence;
+        bool cleared = false;
         try
         {
-            Array.Fill(rated, float.NaN, 0, n);
-            Array.Clear(evidence, 0, n);
+            // Neighbour indices are below Rows (checked when the lists are built) and the scratch holds at least n entries.
+            ref Evidence first = ref MemoryMarshal.GetArrayDataReference(evidence);
             for (int p = 0; p < items.Length; p++)
             {
                 rated[items[p]] = values[p];
@@ -624,46 +628,66 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
                 ReadOnlySpan<float> sims = _neighbors.SimilaritiesOf(items[p]);
                 for (int q = 0; q < neighbors.Length; q++)
                 {
-                    ref Evidence e = ref evidence[neighbors[q]];
+                    ref Evidence e = ref Unsafe.Add(ref first, neighbors[q]);
+                    float sim = sims[q];
                     e.Count++;
-                    e.Num += sims[q] * term;
-                    e.Den += sims[q];
+                    e.Num += sim * term;
+                    e.Den += sim;
                 }
             }
 
+            // One pass scores the movies with at most K rated neighbours, sets the others aside as walkers, and leaves the
+            // evidence zero for the next call. A movie no rated movie vouches for scores 0 under both bounded ranking scores
+            // (no evidence times a positive place on the scale, or no evidence), as RankingScore gives for den = 0.
             float largest = 0;
-            List<int>? walkers = null;
+            int walking = 0;
             for (int i = 0; i < n; i++)
             {
-                ref Evidence e = ref evidence[i];
-                if (e.Count <= kk)
+                ref Evidence e = ref Unsafe.Add(ref first, i);
+                int count = e.Count;
+                if (count == 0)
                 {
-                    float score = RankingScore(i, userBias, e.Num, e.Den, e.Count);
+                    approximate[i] = 0f;
+                    continue;
+                }
+
+                if (count <= kk)
+                {
+                    float score = RankingScore(i, userBias, e.Num, e.Den, count);
                     approximate[i] = score;
                     largest = MathF.Max(largest, MathF.Abs(score));
                 }
                 else
                 {
                     approximate[i] = float.NaN;
-                    (walkers ??= []).Add(i);
+                    walkerEvidence[walking] = e.Den;
+                    walkers[walking++] = i;
                 }
+
+                e = default;
             }
+
+            cleared = true;
 
             // Another summation order moves a sum by far less than a float's last bits; allow a few of them.
             float tolerance = (largest * 1e-6f) + 1e-30f;
-            if (walkers is not null)
+            if (walking > 0)
             {
                 // Movies with more than K rated neighbours keep only the K most similar: each walks its list, exactly, but
                 // stops once its evidence cannot reach the k-th best of the others (less twice the tolerance), which the
-                // walkers can only raise. A stopped walk leaves NaN: that movie cannot be in the top k.
+                // walkers can only raise. A stopped walk leaves NaN: that movie cannot be in the top k. The evidence of all
+                // its rated neighbours bounds that of its K most similar, so a walker below the floor by it is not walked.
                 int[] others = TopK.Select(approximate.AsSpan(0, n), k, excludeSorted, include);
                 float floor = others.Length == k && k > 0 ? approximate[others[^1]] - (2 * tolerance) : float.NegativeInfinity;
-                foreach (int i in walkers)
+                for (int w = 0; w < walking; w++)
                 {
-                    if (excludeSorted.BinarySearch(i) < 0 && (include is null || include(i)))
+                    int i = walkers[w];
+                    if (walkerEvidence[w] * (1 + 1e-6) < floor || excludeSorted.BinarySearch(i) >= 0 || (include is not null && !include(i)))
                     {
-                        approximate[i] = ExactScore(i, userBias, rated, cap, floor);
+                        continue;
                     }
+
+                    approximate[i] = ExactScore(i, userBias, rated, cap, floor);
                 }
             }
 
@@ -672,9 +696,17 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(rated);
-            ArrayPool<float>.Shared.Return(approximate);
-            ArrayPool<Evidence>.Shared.Return(evidence);
+            if (!cleared)
+            {
+                Array.Clear(evidence, 0, n);
+            }
+
+            foreach (int j in items)
+            {
+                rated[j] = float.NaN;
+            }
+
+            scratch.Return();
         }
     }
 
@@ -683,6 +715,57 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
         public double Num;
         public double Den;
         public int Count;
+    }
+
+    /// <summary>
+    /// One thread's buffers for <see cref="TopByScatter"/>, kept between calls so that no request clears or fills whole
+    /// arrays: between calls every evidence entry is zero and every rated entry NaN (each call restores the entries it
+    /// touched). Taken out of the thread's slot while in use, so a nested call (from a filter) gets fresh ones.
+    /// </summary>
+    private sealed class ScatterScratch
+    {
+        [ThreadStatic]
+        private static ScatterScratch? t_free;
+
+        private ScatterScratch(int n)
+        {
+            Evidence = new Evidence[n];
+            Rated = new float[n];
+            Array.Fill(Rated, float.NaN);
+            Approximate = new float[n];
+            Walkers = new int[n];
+            WalkerEvidence = new double[n];
+        }
+
+        public Evidence[] Evidence { get; }
+
+        public float[] Rated { get; }
+
+        public float[] Approximate { get; }
+
+        public int[] Walkers { get; }
+
+        public double[] WalkerEvidence { get; }
+
+        public static ScatterScratch Take(int n)
+        {
+            ScatterScratch? scratch = t_free;
+            if (scratch is null || scratch.Evidence.Length < n)
+            {
+                return new ScatterScratch(n);
+            }
+
+            t_free = null;
+            return scratch;
+        }
+
+        public void Return()
+        {
+            if (t_free is null || t_free.Evidence.Length < Evidence.Length)
+            {
+                t_free = this;
+            }
+        }
     }
 
     /// <summary>
