@@ -671,23 +671,57 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
 
             // Another summation order moves a sum by far less than a float's last bits; allow a few of them.
             float tolerance = (largest * 1e-6f) + 1e-30f;
-            if (walking > 0)
+            if (walking > 0 && k > 0)
             {
                 // Movies with more than K rated neighbours keep only the K most similar: each walks its list, exactly, but
-                // stops once its evidence cannot reach the k-th best of the others (less twice the tolerance), which the
-                // walkers can only raise. A stopped walk leaves NaN: that movie cannot be in the top k. The evidence of all
-                // its rated neighbours bounds that of its K most similar, so a walker below the floor by it is not walked.
-                int[] others = TopK.Select(approximate.AsSpan(0, n), k, excludeSorted, include);
-                float floor = others.Length == k && k > 0 ? approximate[others[^1]] - (2 * tolerance) : float.NegativeInfinity;
+                // stops (NaN: it cannot be in the top k) once its evidence cannot reach the floor, the k-th best so far of
+                // the others' approximate and the walked ones' exact scores less twice the tolerance (below the exact k-th
+                // best). The evidence of all its rated neighbours bounds that of its K most similar, so one below the
+                // floor by it is not walked at all; those with the most evidence walk first (levels halving), which raises
+                // the floor early.
+                var best = new TopHeap(k);
+                double most = 0;
+                foreach (int i in TopK.Select(approximate.AsSpan(0, n), k, excludeSorted, include))
+                {
+                    best.Offer(i, approximate[i]);
+                }
+
                 for (int w = 0; w < walking; w++)
                 {
-                    int i = walkers[w];
-                    if (walkerEvidence[w] * (1 + 1e-6) < floor || excludeSorted.BinarySearch(i) >= 0 || (include is not null && !include(i)))
+                    most = Math.Max(most, walkerEvidence[w]);
+                }
+
+                for (double level = most / 2; ; level /= 2)
+                {
+                    bool last = level < most * 1e-3;
+                    for (int w = 0; w < walking; w++)
                     {
-                        continue;
+                        int i = walkers[w];
+                        double bound = walkerEvidence[w];
+                        if (i < 0 || (bound < level && !last))
+                        {
+                            continue;
+                        }
+
+                        walkers[w] = -1;
+                        float floor = best.Full ? best.WorstScore - (2 * tolerance) : float.NegativeInfinity;
+                        if (bound * (1 + 1e-6) < floor || excludeSorted.BinarySearch(i) >= 0 || (include is not null && !include(i)))
+                        {
+                            continue;
+                        }
+
+                        float score = ExactScore(i, userBias, rated, cap, floor);
+                        approximate[i] = score;
+                        if (!float.IsNaN(score))
+                        {
+                            best.Offer(i, score);
+                        }
                     }
 
-                    approximate[i] = ExactScore(i, userBias, rated, cap, floor);
+                    if (last)
+                    {
+                        break;
+                    }
                 }
             }
 
