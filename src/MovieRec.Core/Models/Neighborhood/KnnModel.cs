@@ -226,7 +226,7 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
         int y = IsItemBased ? u : i;
         ReadOnlySpan<int> others = IsItemBased ? Train.ItemsOf(u) : Train.UsersOf(i);
         ReadOnlySpan<float> ratings = IsItemBased ? Train.RatingsOf(u) : Train.RatingsOfItem(i);
-        int hits = Gather(x, y, others, ratings, out double num, out double den);
+        int hits = Gather(x, _colBias[y], others, ratings, out double num, out double den);
         return Combine(x, _colBias[y], num, den, hits);
     }
 
@@ -237,7 +237,7 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
     /// down x's list (most similar first) until k of them are found.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private int Gather(int x, int y, ReadOnlySpan<int> others, ReadOnlySpan<float> ratings, out double num, out double den)
+    private int Gather(int x, float yBias, ReadOnlySpan<int> others, ReadOnlySpan<float> ratings, out double num, out double den)
     {
         num = den = 0;
         ReadOnlySpan<int> neighbors = _neighbors.NeighborsOf(x);
@@ -250,7 +250,7 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
                 int at = others.BinarySearch(neighbors[p]);
                 if (at >= 0)
                 {
-                    num += sims[p] * Term(neighbors[p], _colBias[y], ratings[at]);
+                    num += sims[p] * Term(neighbors[p], yBias, ratings[at]);
                     den += sims[p];
                     hits++;
                 }
@@ -302,7 +302,7 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
         foreach (long key in chosen)
         {
             (int p, float s) = Similarities.Unkey(key);
-            num += s * Term(others[p], _colBias[y], ratings[p]);
+            num += s * Term(others[p], yBias, ratings[p]);
             den += s;
         }
 
@@ -382,7 +382,7 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
             double num = 0, den = 0;
             if (_dense is not null || lookupCost < neighbors.Length)
             {
-                hits = Gather(i, u, items, values, out num, out den);
+                hits = Gather(i, _colBias[u], items, values, out num, out den);
             }
             else
             {
@@ -725,8 +725,23 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
                 }
             }
 
-            return TopK.SelectRefined(approximate.AsSpan(0, n), tolerance, k, excludeSorted, include,
-                i => ExactScore(i, userBias, rated, cap, float.NegativeInfinity));
+            // The exact scores of the few movies near the cut: a short history looks its movies up in the movie's list
+            // (by index) instead of walking the list, which then mostly runs to its end; both sum in the list's order.
+            items.CopyTo(scratch.Items);
+            values.CopyTo(scratch.Values);
+            int[] history = scratch.Items;
+            float[] ratings = scratch.Values;
+            int length = items.Length;
+            return TopK.SelectRefined(approximate.AsSpan(0, n), tolerance, k, excludeSorted, include, i =>
+            {
+                if (_dense is null && length * 16 >= _neighbors.NeighborsOf(i).Length)
+                {
+                    return ExactScore(i, userBias, rated, cap, float.NegativeInfinity);
+                }
+
+                int hits = Gather(i, userBias, history.AsSpan(0, length), ratings.AsSpan(0, length), out double num, out double den);
+                return RankingScore(i, userBias, num, den, hits);
+            });
         }
         finally
         {
@@ -769,6 +784,8 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
             Approximate = new float[n];
             Walkers = new int[n];
             WalkerEvidence = new double[n];
+            Items = new int[n];
+            Values = new float[n];
         }
 
         public Evidence[] Evidence { get; }
@@ -780,6 +797,11 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
         public int[] Walkers { get; }
 
         public double[] WalkerEvidence { get; }
+
+        /// <summary>A copy of the history (movies ascending, ratings) for the exact scores.</summary>
+        public int[] Items { get; }
+
+        public float[] Values { get; }
 
         public static ScatterScratch Take(int n)
         {
