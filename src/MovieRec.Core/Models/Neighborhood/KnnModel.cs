@@ -599,6 +599,14 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
     internal int TopScatterLimit { get; set; } = 1 << 17;
 
     /// <summary>
+    /// The bounded top scores a movie once the evidence handed to it is at least this share of its bound, else waits for a
+    /// lower theta. Per-user CPU on ml-latest-small's item-knn (users above 2^17 pairs, 0.1 / 0.2 / 0.3 / 0.5 / 0.75):
+    /// 0.2 was lowest or near it in every band (131k-300k pairs 258 us, 300k-600k 209 us, above 218 us; at 0.5 275 / 276
+    /// / 467 us; scoring at first reach as before, 499 / 297 / 318 us).
+    /// </summary>
+    private const double BoundsWalkShare = 0.2;
+
+    /// <summary>
     /// A short history's top: every rated movie hands its whole list out, summing each movie's evidence and weighted terms
     /// directly (in history order, not Score's order, so equal up to rounding); a movie with more than K rated neighbours
     /// walks its list instead. The movies within rounding of the k-th best are then scored exactly, as Score does.
@@ -830,7 +838,10 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
     /// similarity level theta: each rated movie hands its neighbours at or above theta (its list is most similar first) to
     /// them, so a movie that got c of them with sum s has evidence at most s + (min(K, rated) - c) theta, and one that got
     /// none at most min(K, rated) theta. Movies are scored exactly (a walk down their list, summed as <see cref="Score"/>
-    /// sums) best bound first until the bound falls below the k-th best score; rounds end once min(K, rated) theta does.
+    /// sums, stopping once it cannot reach the k-th best): first the ones with the most evidence until there are k scores,
+    /// then each one whose handed evidence is at least <see cref="BoundsWalkShare"/> of its bound; the others wait for a
+    /// lower theta (tighter bounds) or are settled once their bound falls below the k-th best. Rounds end once no movie
+    /// waits and min(K, rated) theta is below the k-th best.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private RankedTop TopByBounds(float userBias, ReadOnlySpan<int> items, ReadOnlySpan<float> values, int k, ReadOnlySpan<int> excludeSorted,
@@ -867,12 +878,12 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
                 top = sims.Length > 0 ? MathF.Max(top, sims[0]) : top;
             }
 
-            var touched = new List<int>();
-            var open = new List<(double Bound, int Item)>();
+            // Movies reached and not settled yet; each round tightens their bounds.
+            var open = new List<int>();
+            var seeds = new List<(double Sum, int Item)>();
             for (float theta = top / 2; ; theta = theta < top * 1e-4f ? 0 : theta / 2)
             {
                 // Hand out every rated movie's neighbours down to theta.
-                touched.Clear();
                 for (int p = 0; p < items.Length; p++)
                 {
                     ReadOnlySpan<int> neighbors = _neighbors.NeighborsOf(items[p]);
@@ -881,9 +892,9 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
                     for (; q < neighbors.Length && sims[q] >= theta; q++)
                     {
                         int i = neighbors[q];
-                        if (reached[i]++ == 0)
+                        if (reached[i]++ == 0 && state[i] == 0)
                         {
-                            touched.Add(i);
+                            open.Add(i);
                         }
 
                         sums[i] += sims[q];
@@ -892,28 +903,68 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
                     next[p] = q;
                 }
 
-                // Movies first reached now: score them best bound first, while the bound can still beat the k-th best.
-                open.Clear();
-                foreach (int i in touched)
+                // Until the heap holds k scores, the open movies with the most evidence handed so far score first: their
+                // evidence is at least that much (what they got is their most similar rated neighbours), so they raise
+                // the k-th best early.
+                if (!heap.Full && open.Count > 0)
                 {
-                    if (state[i] == 0)
+                    seeds.Clear();
+                    foreach (int i in open)
                     {
-                        open.Add((sums[i] + (Math.Max(0, cap - reached[i]) * (double)theta), i));
+                        seeds.Add((sums[i], i));
+                    }
+
+                    seeds.Sort(static (a, b) => b.Sum != a.Sum ? b.Sum.CompareTo(a.Sum) : a.Item.CompareTo(b.Item));
+                    foreach ((double _, int i) in seeds)
+                    {
+                        if (heap.Full)
+                        {
+                            break;
+                        }
+
+                        state[i] = 1;
+                        if (include is null || include(i))
+                        {
+                            Offer(ref heap, i, userBias, rated, cap);
+                        }
                     }
                 }
 
-                open.Sort(static (a, b) => b.Bound.CompareTo(a.Bound));
-                foreach ((double bound, int i) in open)
+                // A movie whose bound cannot beat the k-th best never will (bounds only fall, the k-th best only rises):
+                // it is settled. One whose handed evidence is most of its bound is scored now; the others wait for a lower
+                // theta, which tightens their bounds (at theta 0 the bound is the evidence itself, and all are scored).
+                int kept = 0;
+                for (int o = 0; o < open.Count; o++)
                 {
-                    state[i] = 1;
-                    if (heap.Beats(bound) && (include is null || include(i)))
+                    int i = open[o];
+                    if (state[i] != 0)
                     {
-                        Offer(ref heap, i, userBias, rated, cap);
+                        continue;
+                    }
+
+                    double bound = sums[i] + (Math.Max(0, cap - reached[i]) * (double)theta);
+                    if (!heap.Beats(bound))
+                    {
+                        state[i] = 1;
+                    }
+                    else if (theta == 0 || sums[i] >= bound * BoundsWalkShare)
+                    {
+                        state[i] = 1;
+                        if (include is null || include(i))
+                        {
+                            Offer(ref heap, i, userBias, rated, cap);
+                        }
+                    }
+                    else
+                    {
+                        open[kept++] = i;
                     }
                 }
+
+                open.RemoveRange(kept, open.Count - kept);
 
                 // Every movie not reached yet has evidence below cap * theta.
-                if (!heap.Beats(cap * (double)theta))
+                if (open.Count == 0 && !heap.Beats(cap * (double)theta))
                 {
                     break;
                 }
