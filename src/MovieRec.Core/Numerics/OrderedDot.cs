@@ -190,6 +190,22 @@ internal sealed class OrderedDot
         }
     }
 
+    private const int PrefetchDistance = 8;
+
+    // Asks for a row's four cache lines ahead of its use; a hint only, which retires at once where a load would wait.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Prefetch(ref float row)
+    {
+        if (System.Runtime.Intrinsics.X86.Sse.IsSupported)
+        {
+            float* p = (float*)Unsafe.AsPointer(ref row);
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(p);
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(p + 16);
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(p + 32);
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(p + 48);
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Dot512(ref float a, ref float b, int[] order)
     {
@@ -235,6 +251,10 @@ internal sealed class OrderedDot
             if (gather)
             {
                 y = ref Unsafe.Add(ref rows, (nint)index[e] * 64);
+                if (e + PrefetchDistance < index.Length)
+                {
+                    Prefetch(ref Unsafe.Add(ref rows, (nint)index[e + PrefetchDistance] * 64));
+                }
             }
 
             Vector512<float> y0 = Vector512.LoadUnsafe(ref y, 0), y1 = Vector512.LoadUnsafe(ref y, 16), y2 = Vector512.LoadUnsafe(ref y, 32), y3 = Vector512.LoadUnsafe(ref y, 48);
