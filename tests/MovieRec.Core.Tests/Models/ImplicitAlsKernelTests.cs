@@ -33,6 +33,32 @@ public sealed class ImplicitAlsKernelTests
     }
 
     [Fact]
+    public void Sum16_is_vector512_sum_of_each_vector_bit_for_bit()
+    {
+        if (!System.Runtime.Intrinsics.X86.Avx512F.IsSupported)
+        {
+            return;
+        }
+
+        var random = new Random(16);
+        var sums = new System.Runtime.Intrinsics.Vector512<float>[16];
+        for (int trial = 0; trial < 500; trial++)
+        {
+            for (int j = 0; j < 16; j++)
+            {
+                // Magnitudes spread over many binades, so that another order of the additions rounds differently.
+                sums[j] = System.Runtime.Intrinsics.Vector512.Create([.. Enumerable.Range(0, 16).Select(_ => (float)(((random.NextDouble() * 2) - 1) * Math.Pow(2, random.Next(-20, 20))))]);
+            }
+
+            System.Runtime.Intrinsics.Vector512<float> all = OrderedDot.Sum16(sums);
+            for (int j = 0; j < 16; j++)
+            {
+                Assert.Equal(System.Runtime.Intrinsics.Vector512.Sum(sums[j]), all[j]);
+            }
+        }
+    }
+
+    [Fact]
     public void Chunk_order_beyond_eight_vectors_starts_at_the_second_vector()
     {
         Assert.Equal([0, 1, 2, 3], OrderedDot.ChunkOrder(4));
