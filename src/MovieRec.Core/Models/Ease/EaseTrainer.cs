@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using MovieRec.Core.Data;
@@ -164,6 +165,7 @@ public sealed class EaseModel : RecommenderModel, ISimilarItems, IFoldIn, IExpla
     private readonly int[] _position;
     private readonly float[] _weights;
     private readonly float[] _popularity;
+    private readonly Lazy<QuantizedWeights> _quantized;
 
     internal EaseModel(RatingMatrix train, BiasBaseline fallback, int[] selected, float[] weights, float[] popularity, float minRating)
         : base(EaseTrainer.ModelName, train, fallback)
@@ -189,6 +191,7 @@ public sealed class EaseModel : RecommenderModel, ISimilarItems, IFoldIn, IExpla
         _weights = weights;
         _popularity = popularity;
         MinRating = minRating;
+        _quantized = new Lazy<QuantizedWeights>(() => QuantizedWeights.Build(_weights, _selected.Length));
     }
 
     /// <summary>Movies in the item-item model.</summary>
@@ -253,34 +256,112 @@ public sealed class EaseModel : RecommenderModel, ISimilarItems, IFoldIn, IExpla
     private RankedTop TopOfRow(ReadOnlySpan<int> items, ReadOnlySpan<float> ratings, int k, ReadOnlySpan<int> excludeSorted, Func<int, bool>? include)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(k);
-        if (SumRow(items, ratings) is { } row)
+        if (_selected.Length > 0 && TopOfSelected(items, ratings, k, excludeSorted, include) is { } top)
         {
-            foreach (int e in excludeSorted)
-            {
-                if ((uint)e < (uint)_position.Length && _position[e] >= 0)
-                {
-                    row[_position[e]] = float.NaN;
-                }
-            }
-
-            // Positions ascend with the movies' indices, so ties break as they do over every movie.
-            int[] top = TopK.Select(row, k, default, include is null ? null : s => include(_selected[s]));
-            if (top.Length >= k)
-            {
-                var values = new float[top.Length];
-                for (int r = 0; r < top.Length; r++)
-                {
-                    values[r] = row[top[r]];
-                    top[r] = _selected[top[r]];
-                }
-
-                return new RankedTop(top, values);
-            }
+            return top;
         }
 
         float[] scores = new float[Train.ItemCount];
         ScoreRow(items, ratings, scores);
         return RankedTop.FromScores(scores, k, excludeSorted, include);
+    }
+
+    /// <summary>
+    /// The top k of x_u B over the selected movies, exactly as <see cref="SumRow"/> then <see cref="TopK.Select"/> give it,
+    /// or null when the row has no interaction or fewer than k selected movies pass the exclusions and the filter. The
+    /// first pass sums the 16-bit copy of the rows (<see cref="QuantizedWeights"/>: exact integer sums, half the bytes of
+    /// the float rows); each movie's approximate score is then within a bound of its float score (the quantisation error,
+    /// n steps of half a step each, plus the float sum's own rounding, gamma_n times the column's absolute sum, plus the
+    /// scaling's rounding), so only the movies whose upper bound reaches the k-th best lower bound can be in the top k,
+    /// and only they are summed in float, row by row in the history's order as SumRow adds them, which gives the same
+    /// floats.
+    /// </summary>
+    private RankedTop? TopOfSelected(ReadOnlySpan<int> items, ReadOnlySpan<float> ratings, int k, ReadOnlySpan<int> excludeSorted, Func<int, bool>? include)
+    {
+        int m = _selected.Length;
+        QuantizedWeights quantized = _quantized.Value;
+        int[] rows = ArrayPool<int>.Shared.Rent(Math.Max(1, items.Length));
+        int[] sums = ArrayPool<int>.Shared.Rent(quantized.Stride);
+        float[] lower = ArrayPool<float>.Shared.Rent(m);
+        float[] upper = ArrayPool<float>.Shared.Rent(m);
+        try
+        {
+            int n = 0;
+            for (int e = 0; e < items.Length; e++)
+            {
+                int s = _position[items[e]];
+                if (s >= 0 && ratings[e] >= MinRating)
+                {
+                    rows[n++] = s;
+                }
+            }
+
+            if (n == 0)
+            {
+                return null;
+            }
+
+            quantized.Sum(rows.AsSpan(0, n), sums.AsSpan(0, quantized.Stride));
+            quantized.Bounds(n, sums.AsSpan(0, m), lower.AsSpan(0, m), upper.AsSpan(0, m));
+            foreach (int e in excludeSorted)
+            {
+                if ((uint)e < (uint)_position.Length && _position[e] >= 0)
+                {
+                    lower[_position[e]] = float.NaN;
+                    upper[_position[e]] = float.NaN;
+                }
+            }
+
+            Func<int, bool>? eligible = include is null ? null : s => include(_selected[s]);
+            int[] best = TopK.Select(lower.AsSpan(0, m), k, default, eligible);
+            if (best.Length < k || k == 0)
+            {
+                return best.Length < k ? null : new RankedTop([], []);
+            }
+
+            // Every movie of the exact top k has a float score of at least the k-th best lower bound (k movies reach it).
+            float cut = lower[best[^1]];
+            var candidates = new List<int>(k + 8);
+            for (int s = 0; s < m; s++)
+            {
+                if (upper[s] >= cut && (eligible is null || eligible(s)))
+                {
+                    candidates.Add(s);
+                }
+            }
+
+            // Positions ascend with the movies' indices, so ties break as they do over every movie.
+            float[] exact = new float[candidates.Count];
+            for (int c = 0; c < exact.Length; c++)
+            {
+                int column = candidates[c];
+                float sum = 0f;
+                for (int r = 0; r < n; r++)
+                {
+                    sum += _weights[((long)rows[r] * m) + column];
+                }
+
+                exact[c] = sum;
+            }
+
+            int[] order = TopK.Select(exact, k);
+            int[] top = new int[order.Length];
+            float[] values = new float[order.Length];
+            for (int r = 0; r < order.Length; r++)
+            {
+                top[r] = _selected[candidates[order[r]]];
+                values[r] = exact[order[r]];
+            }
+
+            return new RankedTop(top, values);
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(rows);
+            ArrayPool<int>.Shared.Return(sums);
+            ArrayPool<float>.Shared.Return(lower);
+            ArrayPool<float>.Shared.Return(upper);
+        }
     }
 
     /// <summary>x_u B over the selected movies, or null when nothing scores (no selection, or no interaction in the row).</summary>
