@@ -216,6 +216,50 @@ public sealed class NeuralTests
     }
 
     [Theory]
+    [InlineData("autorec")]
+    [InlineData("deep-mf")]
+    [InlineData("residual-mf")]
+    public void Refit_trains_again_on_all_ratings_for_the_best_validated_epoch_count(string name)
+    {
+        RatingMatrix m = RatingMatrix.Build(_ratings);
+        var reports = new List<TrainingProgress>();
+        var training = new TrainingOptions { Threads = 1, Progress = new SyncProgress(reports.Add) };
+        (IRecommenderTrainer refit, IRecommenderTrainer kept, Func<int, IRecommenderTrainer> allFor) = name switch
+        {
+            "autorec" => Pair(new AutoRecOptions { Hidden = 16, Epochs = 40, BatchSize = 8, ValidationFraction = 0.2, EarlyStoppingPatience = 3, Members = 2 }),
+            _ => PairDeep(new DeepMfOptions { Factors = 8, Width = 16, Epochs = 30, BatchSize = 64, ValidationFraction = 0.2, EarlyStoppingPatience = 3, Residual = name == "residual-mf" }),
+        };
+
+        IRecommenderModel model = refit.Fit(m, training);
+
+        // The curve holds the validated run only (one report per epoch, each with a validation RMSE).
+        Assert.Equal(Enumerable.Range(1, reports.Count), reports.Select(p => p.Epoch));
+        Assert.All(reports, p => Assert.NotNull(p.ValidationRmse));
+        int best = reports.MinBy(p => p.ValidationRmse!.Value)!.Epoch;
+
+        // The refit model is the one trained on every rating for that many epochs, not the validated run's best epoch.
+        IRecommenderModel all = allFor(best).Fit(m, new TrainingOptions { Threads = 1 });
+        IRecommenderModel validated = kept.Fit(m, new TrainingOptions { Threads = 1 });
+        bool differs = false;
+        for (int u = 0; u < m.UserCount; u += 3)
+        {
+            for (int i = 0; i < m.ItemCount; i++)
+            {
+                Assert.Equal(all.Estimate(u, i), model.Estimate(u, i));
+                differs |= validated.Estimate(u, i) != model.Estimate(u, i);
+            }
+        }
+
+        Assert.True(differs);
+
+        static (IRecommenderTrainer, IRecommenderTrainer, Func<int, IRecommenderTrainer>) Pair(AutoRecOptions o) =>
+            (new AutoRecTrainer(o), new AutoRecTrainer(o with { Refit = false }), e => new AutoRecTrainer(o with { ValidationFraction = 0, Epochs = e }));
+
+        static (IRecommenderTrainer, IRecommenderTrainer, Func<int, IRecommenderTrainer>) PairDeep(DeepMfOptions o) =>
+            (new DeepMfTrainer(o), new DeepMfTrainer(o with { Refit = false }), e => new DeepMfTrainer(o with { ValidationFraction = 0, Epochs = e }));
+    }
+
+    [Theory]
     [InlineData("autorec", 2)]
     [InlineData("deep-mf", 2)]
     public void Same_seed_and_thread_count_give_the_same_model(string name, int threads)

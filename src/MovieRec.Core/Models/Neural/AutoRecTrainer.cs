@@ -56,6 +56,13 @@ public sealed record AutoRecOptions
     [Option("networks trained from different seeds whose predictions are averaged", Min = 1, Max = 64)]
     public int Members { get; init; } = 5;
 
+    /// <summary>
+    /// After early stopping on the held-out ratings, train again on all the training ratings for the best epoch count
+    /// (about twice the fit time); off: keep the best epoch's networks, fitted without the held-out ratings.
+    /// </summary>
+    [Option("after early stopping, train again on all ratings for the best epoch count")]
+    public bool Refit { get; init; } = true;
+
     [Option("random seed of initialisation, batches and the validation split", Min = 0, Max = int.MaxValue)]
     public int Seed { get; init; } = 42;
 
@@ -113,6 +120,51 @@ public sealed class AutoRecTrainer(AutoRecOptions? options = null) : IRecommende
         // As SGD: one thread below a million ratings unless asked, since per-batch barriers cost more than they save there.
         int threads = Math.Max(1, Math.Min(Factorization.SvdTrainer.SgdThreads(options, train.Count), Options.BatchSize));
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = options.CancellationToken };
+        (AutoRecNetwork[] final, int bestEpoch) = Train(train, fit, validation, Options.Epochs, random, options, parallel);
+        if (Options.Refit && validation.Count > 0 && bestEpoch > 0)
+        {
+            // The held-out ratings only chose the epoch count: train again on all of them for that many epochs (the
+            // curve keeps the validated run; the refit reports no epochs).
+            (final, _) = Train(train, all, ItemColumns.Empty(items), bestEpoch, new Random(Options.Seed), options with { Progress = null }, parallel);
+        }
+
+        if (members == 1)
+        {
+            return new AutoRecModel(train, baseline, k, final[0].W, final[0].C, final[0].Encode(all, items, parallel));
+        }
+
+        // The average of the members' predictions is one AutoRec model over their concatenated codes: decoder rows
+        // [W_u^1 .. W_u^M] / M, user bias the mean c_u.
+        int width = k * members;
+        float[] decoder = new float[users * width], userBias = new float[users], codes = new float[items * width];
+        for (int m = 0; m < members; m++)
+        {
+            float[] memberCodes = final[m].Encode(all, items, parallel);
+            for (int u = 0; u < users; u++)
+            {
+                TensorPrimitives.Multiply(final[m].W.AsSpan(u * k, k), 1f / members, decoder.AsSpan((u * width) + (m * k), k));
+            }
+
+            for (int i = 0; i < items; i++)
+            {
+                memberCodes.AsSpan(i * k, k).CopyTo(codes.AsSpan((i * width) + (m * k), k));
+            }
+
+            TensorPrimitives.MultiplyAdd(final[m].C, 1f / members, userBias, userBias);
+        }
+
+        return new AutoRecModel(train, baseline, width, decoder, userBias, codes);
+    }
+
+    /// <summary>
+    /// Trains the members in lockstep on <paramref name="fit"/> for up to <paramref name="epochs"/> epochs, reporting
+    /// each epoch and stopping early on <paramref name="validation"/> when it holds ratings; returns the best epoch's
+    /// members (the last epoch's without validation) and that epoch's number (0 without validation).
+    /// </summary>
+    private (AutoRecNetwork[] Members, int BestEpoch) Train(RatingMatrix train, ItemColumns fit, ItemColumns validation, int epochs, Random random, TrainingOptions options, ParallelOptions parallel)
+    {
+        int users = train.UserCount, items = train.ItemCount, k = Options.Hidden, members = Options.Members;
+        int threads = parallel.MaxDegreeOfParallelism;
         var gradients = new AutoRecNetwork[threads];
         for (int t = 0; t < threads; t++)
         {
@@ -134,11 +186,11 @@ public sealed class AutoRecTrainer(AutoRecOptions? options = null) : IRecommende
             orders[m] = [.. Enumerable.Range(0, items)];
         }
 
-        var stopping = new EarlyStopping(Name, Options.Epochs, validation.Count > 0 ? Options.EarlyStoppingPatience : 0, options);
+        var stopping = new EarlyStopping(Name, epochs, validation.Count > 0 ? Options.EarlyStoppingPatience : 0, options);
         AutoRecNetwork[]? best = null;
         double[] sse = new double[threads];
         float dropout = (float)Options.InputDropout;
-        for (int epoch = 0; epoch < Options.Epochs; epoch++)
+        for (int epoch = 0; epoch < epochs; epoch++)
         {
             options.CancellationToken.ThrowIfCancellationRequested();
             double trainSse = 0;
@@ -192,33 +244,7 @@ public sealed class AutoRecTrainer(AutoRecOptions? options = null) : IRecommende
             }
         }
 
-        AutoRecNetwork[] final = best ?? nets;
-        if (members == 1)
-        {
-            return new AutoRecModel(train, baseline, k, final[0].W, final[0].C, final[0].Encode(all, items, parallel));
-        }
-
-        // The average of the members' predictions is one AutoRec model over their concatenated codes: decoder rows
-        // [W_u^1 .. W_u^M] / M, user bias the mean c_u.
-        int width = k * members;
-        float[] decoder = new float[users * width], userBias = new float[users], codes = new float[items * width];
-        for (int m = 0; m < members; m++)
-        {
-            float[] memberCodes = final[m].Encode(all, items, parallel);
-            for (int u = 0; u < users; u++)
-            {
-                TensorPrimitives.Multiply(final[m].W.AsSpan(u * k, k), 1f / members, decoder.AsSpan((u * width) + (m * k), k));
-            }
-
-            for (int i = 0; i < items; i++)
-            {
-                memberCodes.AsSpan(i * k, k).CopyTo(codes.AsSpan((i * width) + (m * k), k));
-            }
-
-            TensorPrimitives.MultiplyAdd(final[m].C, 1f / members, userBias, userBias);
-        }
-
-        return new AutoRecModel(train, baseline, width, decoder, userBias, codes);
+        return best is null ? (nets, 0) : (best, stopping.BestEpoch);
     }
 
     /// <summary>The seed of member m (m above 0) of an ensemble whose options' seed is <paramref name="seed"/>; member 0 uses the options' seed.</summary>
@@ -250,6 +276,9 @@ internal sealed class ItemColumns(int[] start, int[] users, float[] values, floa
     public float[] Values { get; } = values;
 
     public int Count => Users.Length;
+
+    /// <summary>No entries for any of <paramref name="items"/> movies.</summary>
+    public static ItemColumns Empty(int items) => new(new int[items + 1], [], [], []);
 
     public static (ItemColumns Fit, ItemColumns Validation) Split(RatingMatrix train, BiasBaseline baseline, double fraction, Random random)
     {

@@ -69,6 +69,13 @@ public sealed record DeepMfOptions
     [Option("stop after this many epochs without a better validation RMSE (0: never)", Min = 0, Max = 10000)]
     public int EarlyStoppingPatience { get; init; } = 4;
 
+    /// <summary>
+    /// After early stopping on the held-out ratings, train again on all the training ratings for the best epoch count
+    /// (about twice the fit time); off: keep the best epoch's network, fitted without the held-out ratings.
+    /// </summary>
+    [Option("after early stopping, train again on all ratings for the best epoch count")]
+    public bool Refit { get; init; } = true;
+
     [Option("random seed of initialisation, batches, dropout and the validation split", Min = 0, Max = int.MaxValue)]
     public int Seed { get; init; } = 42;
 
@@ -122,6 +129,27 @@ public sealed class DeepMfTrainer(DeepMfOptions? options = null, string? name = 
         options ??= TrainingOptions.Default;
         var random = new Random(Options.Seed);
         (int[] fitU, int[] fitI, float[] fitR, int[] valU, int[] valI, float[] valR) = Entries(train, Options.ValidationFraction, random);
+        (DeepMfNetwork net, int bestEpoch) = Train(train, (fitU, fitI, fitR), (valU, valI, valR), Options.Epochs, random, options);
+        if (Options.Refit && valU.Length > 0 && bestEpoch > 0)
+        {
+            // The held-out ratings only chose the epoch count: train again on all of them for that many epochs (the
+            // curve keeps the validated run; the refit reports no epochs).
+            (int[] allU, int[] allI, float[] allR, _, _, _) = Entries(train, 0, random);
+            (net, _) = Train(train, (allU, allI, allR), ([], [], []), bestEpoch, new Random(Options.Seed), options with { Progress = null });
+        }
+
+        return new DeepMfModel(Name, train, BiasBaseline.Default(train), net);
+    }
+
+    /// <summary>
+    /// Trains a network on <paramref name="fit"/> for up to <paramref name="epochs"/> epochs, reporting each epoch and
+    /// stopping early on <paramref name="validation"/> when it holds ratings; returns the best epoch's network (the
+    /// last epoch's without validation) and that epoch's number (0 without validation).
+    /// </summary>
+    private (DeepMfNetwork Net, int BestEpoch) Train(RatingMatrix train, (int[] U, int[] I, float[] R) fit, (int[] U, int[] I, float[] R) validation, int epochs, Random random, TrainingOptions options)
+    {
+        (int[] fitU, int[] fitI, float[] fitR) = fit;
+        (int[] valU, int[] valI, float[] valR) = validation;
         var net = new DeepMfNetwork(train.UserCount, train.ItemCount, Options.Factors, Options.Width, Options.Depth, Options.Residual, (float)train.GlobalMean);
         net.Initialize(random);
         var grad = new DeepMfGradient(net);
@@ -130,13 +158,13 @@ public sealed class DeepMfTrainer(DeepMfOptions? options = null, string? name = 
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = Factorization.SvdTrainer.SgdThreads(options, train.Count), CancellationToken = options.CancellationToken };
         var work = new DeepMfBatch(net, Options.BatchSize);
         int[] order = [.. Enumerable.Range(0, fitU.Length)];
-        var stopping = new EarlyStopping(Name, Options.Epochs, valU.Length > 0 ? Options.EarlyStoppingPatience : 0, options);
+        var stopping = new EarlyStopping(Name, epochs, valU.Length > 0 ? Options.EarlyStoppingPatience : 0, options);
         DeepMfNetwork? best = null;
         float lr = (float)Options.LearningRate;
         float embeddingLr = (float)Options.EmbeddingLearningRate;
         int f = Options.Factors, batchStamp = 0;
         int[] userStamp = new int[train.UserCount], itemStamp = new int[train.ItemCount];
-        for (int epoch = 0; epoch < Options.Epochs; epoch++)
+        for (int epoch = 0; epoch < epochs; epoch++)
         {
             options.CancellationToken.ThrowIfCancellationRequested();
             random.Shuffle(order);
@@ -205,7 +233,7 @@ public sealed class DeepMfTrainer(DeepMfOptions? options = null, string? name = 
             }
         }
 
-        return new DeepMfModel(Name, train, BiasBaseline.Default(train), best ?? net);
+        return best is null ? (net, 0) : (best, stopping.BestEpoch);
     }
 
     /// <summary>parameters += step x gradient, then the gradient row is cleared.</summary>
