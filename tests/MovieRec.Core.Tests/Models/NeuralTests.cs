@@ -10,13 +10,15 @@ public sealed class NeuralTests
 {
     private readonly Rating[] _ratings = Fixtures.SyntheticRatings(80, 60, seed: 11);
 
-    [Fact]
-    public void AutoRec_gradients_match_finite_differences()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AutoRec_gradients_match_finite_differences(bool implicitInput)
     {
         RatingMatrix m = RatingMatrix.Build(Fixtures.SyntheticRatings(12, 6, seed: 3));
         var random = new Random(1);
         ItemColumns fit = ItemColumns.Split(m, BiasBaseline.Default(m), 0, random).Fit;
-        var net = new AutoRecNetwork(m.UserCount, 4);
+        var net = new AutoRecNetwork(m.UserCount, 4, implicitInput);
         net.Initialize(random);
         for (int n = 0; n < net.B.Length; n++)
         {
@@ -25,42 +27,47 @@ public sealed class NeuralTests
 
         for (int i = 0; i < m.ItemCount; i++)
         {
-            var g = new AutoRecNetwork(m.UserCount, 4);
+            var g = new AutoRecNetwork(m.UserCount, 4, implicitInput);
             float[] h = new float[4], dh = new float[4];
             net.Backward(fit, i, g, h, dh);
-            double Loss() => net.Backward(fit, i, new AutoRecNetwork(m.UserCount, 4), h, dh) / 2;
+            double Loss() => net.Backward(fit, i, new AutoRecNetwork(m.UserCount, 4, implicitInput), h, dh) / 2;
 
             AssertGradient(net.V, g.V, Loss);
             AssertGradient(net.W, g.W, Loss);
             AssertGradient(net.B, g.B, Loss);
             AssertGradient(net.C, g.C, Loss);
+            AssertGradient(net.Y, g.Y, Loss);
+            Assert.Equal(implicitInput, g.Y.Any(y => y != 0));
         }
     }
 
-    [Fact]
-    public void AutoRec_gradients_with_input_dropout_match_finite_differences()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AutoRec_gradients_with_input_dropout_match_finite_differences(bool implicitInput)
     {
         RatingMatrix m = RatingMatrix.Build(Fixtures.SyntheticRatings(12, 6, seed: 3));
         var random = new Random(1);
         ItemColumns fit = ItemColumns.Split(m, BiasBaseline.Default(m), 0, random).Fit;
-        var net = new AutoRecNetwork(m.UserCount, 4);
+        var net = new AutoRecNetwork(m.UserCount, 4, implicitInput);
         net.Initialize(random);
         for (int i = 0; i < m.ItemCount; i++)
         {
-            var g = new AutoRecNetwork(m.UserCount, 4);
+            var g = new AutoRecNetwork(m.UserCount, 4, implicitInput);
             float[] h = new float[4], dh = new float[4];
             net.Backward(fit, i, g, h, dh, 0.5f, maskSeed: 7 + i);
-            double Loss() => net.Backward(fit, i, new AutoRecNetwork(m.UserCount, 4), h, dh, 0.5f, maskSeed: 7 + i) / 2;
+            double Loss() => net.Backward(fit, i, new AutoRecNetwork(m.UserCount, 4, implicitInput), h, dh, 0.5f, maskSeed: 7 + i) / 2;
 
             AssertGradient(net.V, g.V, Loss);
             AssertGradient(net.W, g.W, Loss);
             AssertGradient(net.B, g.B, Loss);
             AssertGradient(net.C, g.C, Loss);
+            AssertGradient(net.Y, g.Y, Loss);
         }
 
         // The mask drops some inputs: dropped users get no encoder gradient although their ratings count in the loss.
-        var full = new AutoRecNetwork(m.UserCount, 4);
-        var dropped = new AutoRecNetwork(m.UserCount, 4);
+        var full = new AutoRecNetwork(m.UserCount, 4, implicitInput);
+        var dropped = new AutoRecNetwork(m.UserCount, 4, implicitInput);
         net.Backward(fit, 0, full, new float[4], new float[4]);
         net.Backward(fit, 0, dropped, new float[4], new float[4], 0.5f, maskSeed: 7);
         Assert.True(dropped.V.Count(v => v != 0) < full.V.Count(v => v != 0));

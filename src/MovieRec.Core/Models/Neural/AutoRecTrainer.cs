@@ -63,6 +63,13 @@ public sealed record AutoRecOptions
     [Option("after early stopping, train again on all ratings for the best epoch count")]
     public bool Refit { get; init; } = true;
 
+    /// <summary>
+    /// Also feed the encoder who rated the movie: |N(i)|^-1/2 sum over its raters of a learned vector Y_u (as SVD++
+    /// adds implicit feedback to SVD); dropped with the rating under input dropout, L2 as V.
+    /// </summary>
+    [Option("also encode who rated the movie (an implicit input, as SVD++)")]
+    public bool ImplicitInput { get; init; }
+
     [Option("random seed of initialisation, batches and the validation split", Min = 0, Max = int.MaxValue)]
     public int Seed { get; init; } = 42;
 
@@ -168,7 +175,7 @@ public sealed class AutoRecTrainer(AutoRecOptions? options = null) : IRecommende
         var gradients = new AutoRecNetwork[threads];
         for (int t = 0; t < threads; t++)
         {
-            gradients[t] = new AutoRecNetwork(users, k);
+            gradients[t] = new AutoRecNetwork(users, k, Options.ImplicitInput);
         }
 
         // The members train in lockstep, each from its own initialisation, batch order and dropout masks; every epoch
@@ -180,9 +187,9 @@ public sealed class AutoRecTrainer(AutoRecOptions? options = null) : IRecommende
         for (int m = 0; m < members; m++)
         {
             randoms[m] = m == 0 ? random : new Random(MemberSeed(Options.Seed, m));
-            nets[m] = new AutoRecNetwork(users, k);
+            nets[m] = new AutoRecNetwork(users, k, Options.ImplicitInput);
             nets[m].Initialize(randoms[m]);
-            adams[m] = [new Adam(nets[m].V.Length), new Adam(nets[m].W.Length), new Adam(nets[m].B.Length), new Adam(nets[m].C.Length)];
+            adams[m] = [new Adam(nets[m].V.Length), new Adam(nets[m].W.Length), new Adam(nets[m].B.Length), new Adam(nets[m].C.Length), new Adam(nets[m].Y.Length)];
             orders[m] = [.. Enumerable.Range(0, items)];
         }
 
@@ -226,6 +233,10 @@ public sealed class AutoRecTrainer(AutoRecOptions? options = null) : IRecommende
                     adams[m][1].Step(net.W, gradients[0].W, lr, l2, parallel);
                     adams[m][2].Step(net.B, gradients[0].B, lr, 0, parallel);
                     adams[m][3].Step(net.C, gradients[0].C, lr, 0, parallel);
+                    if (net.Y.Length > 0)
+                    {
+                        adams[m][4].Step(net.Y, gradients[0].Y, lr, l2, parallel);
+                    }
                 }
 
                 trainSse += sse.Sum();
@@ -315,11 +326,12 @@ internal sealed class ItemColumns(int[] start, int[] users, float[] values, floa
 /// <summary>AutoRec's parameters (V and W are users x hidden, row-major: row u is what user u's rating feeds in and gets out), or their gradients.</summary>
 internal sealed class AutoRecNetwork
 {
-    public AutoRecNetwork(int users, int hidden)
+    public AutoRecNetwork(int users, int hidden, bool implicitInput = false)
     {
         Users = users;
         Hidden = hidden;
         V = new float[users * hidden];
+        Y = implicitInput ? new float[users * hidden] : [];
         W = new float[users * hidden];
         B = new float[hidden];
         C = new float[users];
@@ -330,6 +342,12 @@ internal sealed class AutoRecNetwork
     public int Hidden { get; }
 
     public float[] V { get; }
+
+    /// <summary>
+    /// The implicit input's weights (users x hidden, or empty without it): a movie's code also adds
+    /// |N(i)|^-1/2 sum over the users who rated it of Y_u, who rated it as well as how (as SVD++ adds to SVD).
+    /// </summary>
+    public float[] Y { get; }
 
     public float[] W { get; }
 
@@ -350,12 +368,18 @@ internal sealed class AutoRecNetwork
         {
             W[n] = (float)((random.NextDouble() * 2) - 1) * limit;
         }
+
+        for (int n = 0; n < Y.Length; n++)
+        {
+            Y[n] = (float)((random.NextDouble() * 2) - 1) * limit;
+        }
     }
 
     public AutoRecNetwork Clone()
     {
-        var copy = new AutoRecNetwork(Users, Hidden);
+        var copy = new AutoRecNetwork(Users, Hidden, Y.Length > 0);
         V.CopyTo(copy.V, 0);
+        Y.CopyTo(copy.Y, 0);
         W.CopyTo(copy.W, 0);
         B.CopyTo(copy.B, 0);
         C.CopyTo(copy.C, 0);
@@ -365,6 +389,7 @@ internal sealed class AutoRecNetwork
     public void Clear()
     {
         Array.Clear(V);
+        Array.Clear(Y);
         Array.Clear(W);
         Array.Clear(B);
         Array.Clear(C);
@@ -377,18 +402,28 @@ internal sealed class AutoRecNetwork
             int from = range.Item1 * Hidden, length = (range.Item2 - range.Item1) * Hidden;
             TensorPrimitives.Add(V.AsSpan(from, length), other.V.AsSpan(from, length), V.AsSpan(from, length));
             TensorPrimitives.Add(W.AsSpan(from, length), other.W.AsSpan(from, length), W.AsSpan(from, length));
+            if (Y.Length > 0)
+            {
+                TensorPrimitives.Add(Y.AsSpan(from, length), other.Y.AsSpan(from, length), Y.AsSpan(from, length));
+            }
         });
         TensorPrimitives.Add(B, other.B, B);
         TensorPrimitives.Add(C, other.C, C);
     }
 
-    /// <summary>h = sigmoid(b + sum_u r_u V_u) over the movie's entries in <paramref name="input"/>.</summary>
+    /// <summary>h = sigmoid(b + sum_u r_u V_u [+ |N(i)|^-1/2 sum_u Y_u]) over the movie's entries in <paramref name="input"/>.</summary>
     public void EncodeItem(ItemColumns input, int i, Span<float> h)
     {
         B.CopyTo(h);
-        for (int e = input.Start[i]; e < input.Start[i + 1]; e++)
+        int from = input.Start[i], to = input.Start[i + 1];
+        float c = Y.Length > 0 && to > from ? 1f / MathF.Sqrt(to - from) : 0f;
+        for (int e = from; e < to; e++)
         {
             TensorPrimitives.MultiplyAdd(V.AsSpan(input.Users[e] * Hidden, Hidden), input.Values[e], h, h);
+            if (c != 0f)
+            {
+                TensorPrimitives.MultiplyAdd(Y.AsSpan(input.Users[e] * Hidden, Hidden), c, h, h);
+            }
         }
 
         TensorPrimitives.Sigmoid(h, h);
@@ -403,14 +438,22 @@ internal sealed class AutoRecNetwork
     {
         int from = fit.Start[i], to = fit.Start[i + 1];
         float[]? input = null;
+        float[]? implicitInput = null;
         if (dropout > 0)
         {
             var random = new Random(maskSeed);
             input = new float[to - from];
             float scale = 1f / (1f - dropout);
+            float c = Y.Length > 0 && to > from ? scale / MathF.Sqrt(to - from) : 0f;
+            implicitInput = c != 0f ? new float[to - from] : null;
             for (int e = from; e < to; e++)
             {
-                input[e - from] = random.NextDouble() < dropout ? 0f : fit.Values[e] * scale;
+                bool drop = random.NextDouble() < dropout;
+                input[e - from] = drop ? 0f : fit.Values[e] * scale;
+                if (implicitInput is not null)
+                {
+                    implicitInput[e - from] = drop ? 0f : c;
+                }
             }
 
             B.CopyTo(h, 0);
@@ -419,6 +462,11 @@ internal sealed class AutoRecNetwork
                 if (input[e - from] != 0f)
                 {
                     TensorPrimitives.MultiplyAdd(V.AsSpan(fit.Users[e] * Hidden, Hidden), input[e - from], h, h);
+                }
+
+                if (implicitInput is not null && implicitInput[e - from] != 0f)
+                {
+                    TensorPrimitives.MultiplyAdd(Y.AsSpan(fit.Users[e] * Hidden, Hidden), implicitInput[e - from], h, h);
                 }
             }
 
@@ -456,6 +504,13 @@ internal sealed class AutoRecNetwork
             {
                 Span<float> gv = g.V.AsSpan(fit.Users[e] * Hidden, Hidden);
                 TensorPrimitives.MultiplyAdd(dh, x, gv, gv);
+            }
+
+            float y = Y.Length == 0 ? 0f : implicitInput is null ? (input is null ? 1f / MathF.Sqrt(to - from) : 0f) : implicitInput[e - from];
+            if (y != 0f)
+            {
+                Span<float> gy = g.Y.AsSpan(fit.Users[e] * Hidden, Hidden);
+                TensorPrimitives.MultiplyAdd(dh, y, gy, gy);
             }
         }
 
