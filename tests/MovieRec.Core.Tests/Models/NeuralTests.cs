@@ -266,6 +266,37 @@ public sealed class NeuralTests
             (new DeepMfTrainer(o), new DeepMfTrainer(o with { Refit = false }), e => new DeepMfTrainer(o with { ValidationFraction = 0, Epochs = e }));
     }
 
+    [Fact]
+    public void Deep_mf_averaging_the_validated_run_predicts_the_mean_of_both_networks_and_survives_a_save()
+    {
+        RatingMatrix m = RatingMatrix.Build(_ratings);
+        var options = new DeepMfOptions { Factors = 8, Width = 16, Epochs = 20, BatchSize = 64, ValidationFraction = 0.2, EarlyStoppingPatience = 3 };
+        var training = new TrainingOptions { Threads = 1 };
+        var refit = (RecommenderModel)new DeepMfTrainer(options).Fit(m, training);
+        var validated = (RecommenderModel)new DeepMfTrainer(options with { Refit = false }).Fit(m, training);
+        var both = (DeepMfModel)new DeepMfTrainer(options with { AverageValidated = true }).Fit(m, training);
+        Assert.Equal(2, both.Networks);
+        Assert.Equal(1, ((DeepMfModel)refit).Networks);
+
+        using var saved = new MemoryStream();
+        ModelSerializer.Save(both, saved);
+        var loaded = (DeepMfModel)ModelSerializer.Load(new MemoryStream(saved.ToArray()));
+        Assert.Equal(2, loaded.Networks);
+        for (int u = 0; u < m.UserCount; u += 4)
+        {
+            for (int i = 0; i < m.ItemCount; i++)
+            {
+                Assert.Equal((refit.Estimate(u, i) + validated.Estimate(u, i)) / 2, both.Estimate(u, i), 1e-4f);
+                Assert.Equal(both.Estimate(u, i), loaded.Estimate(u, i));
+            }
+        }
+
+        // A single network is still written as before (no count): the refit model reads back with one.
+        using var single = new MemoryStream();
+        ModelSerializer.Save(refit, single);
+        Assert.Equal(refit.Estimate(3, 4), ModelSerializer.Load(new MemoryStream(single.ToArray())).Estimate(3, 4));
+    }
+
     [Theory]
     [InlineData("autorec", 2)]
     [InlineData("deep-mf", 2)]

@@ -63,6 +63,10 @@ public sealed record AutoRecOptions
     [Option("after early stopping, train again on all ratings for the best epoch count")]
     public bool Refit { get; init; } = true;
 
+    /// <summary>With <see cref="Refit"/>, average the refit members and the validated run's best-epoch members (twice the networks at no extra training cost).</summary>
+    [Option("with refit, also average the validated run's best-epoch members with the refit ones")]
+    public bool AverageValidated { get; init; }
+
     /// <summary>
     /// Also feed the encoder who rated the movie: |N(i)|^-1/2 sum over its raters of a learned vector Y_u (as SVD++
     /// adds implicit feedback to SVD); dropped with the rating under input dropout, L2 as V.
@@ -132,9 +136,11 @@ public sealed class AutoRecTrainer(AutoRecOptions? options = null) : IRecommende
         {
             // The held-out ratings only chose the epoch count: train again on all of them for that many epochs (the
             // curve keeps the validated run; the refit reports no epochs).
-            (final, _) = Train(train, all, ItemColumns.Empty(items), bestEpoch, new Random(Options.Seed), options with { Progress = null }, parallel);
+            (AutoRecNetwork[] refit, _) = Train(train, all, ItemColumns.Empty(items), bestEpoch, new Random(Options.Seed), options with { Progress = null }, parallel);
+            final = Options.AverageValidated ? [.. final, .. refit] : refit;
         }
 
+        members = final.Length;
         if (members == 1)
         {
             return new AutoRecModel(train, baseline, k, final[0].W, final[0].C, final[0].Encode(all, items, parallel));

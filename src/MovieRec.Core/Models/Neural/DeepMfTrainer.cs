@@ -76,6 +76,10 @@ public sealed record DeepMfOptions
     [Option("after early stopping, train again on all ratings for the best epoch count")]
     public bool Refit { get; init; } = true;
 
+    /// <summary>With <see cref="Refit"/>, predict the mean of the refit network and the validated run's best epoch (two networks from different initialisations, at no extra training cost).</summary>
+    [Option("with refit, average the refit network and the validated run's best epoch")]
+    public bool AverageValidated { get; init; }
+
     [Option("random seed of initialisation, batches, dropout and the validation split", Min = 0, Max = int.MaxValue)]
     public int Seed { get; init; } = 42;
 
@@ -135,7 +139,10 @@ public sealed class DeepMfTrainer(DeepMfOptions? options = null, string? name = 
             // The held-out ratings only chose the epoch count: train again on all of them for that many epochs (the
             // curve keeps the validated run; the refit reports no epochs).
             (int[] allU, int[] allI, float[] allR, _, _, _) = Entries(train, 0, random);
-            (net, _) = Train(train, (allU, allI, allR), ([], [], []), bestEpoch, new Random(Options.Seed), options with { Progress = null });
+            (DeepMfNetwork refit, _) = Train(train, (allU, allI, allR), ([], [], []), bestEpoch, new Random(Options.Seed), options with { Progress = null });
+            return Options.AverageValidated
+                ? new DeepMfModel(Name, train, BiasBaseline.Default(train), net, refit)
+                : new DeepMfModel(Name, train, BiasBaseline.Default(train), refit);
         }
 
         return new DeepMfModel(Name, train, BiasBaseline.Default(train), net);
@@ -432,16 +439,19 @@ internal sealed class DeepMfNetwork
         ModelBinary.WriteArray<float>(writer, RunningVar);
     }
 
-    public static DeepMfNetwork Read(BinaryReader reader, int users, int items)
+    /// <summary>Reads a network that <see cref="Write"/> wrote; <paramref name="factors"/> when the caller has read that first field already.</summary>
+    public static DeepMfNetwork Read(BinaryReader reader, int users, int items, int? factors = null)
     {
-        (int factors, int width, int depth, bool residual, float mu) = (reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadBoolean(), reader.ReadSingle());
+        (int width, int depth, bool residual, float mu) = (0, 0, false, 0f);
+        factors ??= reader.ReadInt32();
+        (width, depth, residual, mu) = (reader.ReadInt32(), reader.ReadInt32(), reader.ReadBoolean(), reader.ReadSingle());
         if (factors <= 0 || width <= 0 || depth <= 0 || factors > 1 << 12 || width > 1 << 12 || depth > 64)
         {
             throw new InvalidDataException("The deep MF shape is out of range: the model file is damaged.");
         }
 
-        var shape = new DeepMfNetwork(users, items, factors, width, depth, residual, mu);
-        var net = new DeepMfNetwork(users, items, factors, width, depth, residual, mu)
+        var shape = new DeepMfNetwork(users, items, factors.Value, width, depth, residual, mu);
+        var net = new DeepMfNetwork(users, items, factors.Value, width, depth, residual, mu)
         {
             UserEmbedding = ModelBinary.ReadFloats(reader),
             ItemEmbedding = ModelBinary.ReadFloats(reader),
@@ -774,27 +784,76 @@ public sealed class DeepMfModel : RecommenderModel
     /// <summary>The stable payload kind written into model files.</summary>
     public const string Kind = "deep-mf";
 
-    private readonly DeepMfNetwork _net;
+    private readonly DeepMfNetwork[] _nets;
 
-    internal DeepMfModel(string name, RatingMatrix train, BiasBaseline fallback, DeepMfNetwork net)
+    /// <summary>A model whose prediction is the mean of <paramref name="nets"/>' predictions.</summary>
+    internal DeepMfModel(string name, RatingMatrix train, BiasBaseline fallback, params DeepMfNetwork[] nets)
         : base(name, train, fallback)
     {
-        if (net.Users != train.UserCount || net.Items != train.ItemCount)
+        if (nets.Length == 0 || nets.Any(net => net.Users != train.UserCount || net.Items != train.ItemCount))
         {
             throw new InvalidDataException("The deep MF network does not match the training matrix.");
         }
 
-        _net = net;
+        _nets = nets;
     }
+
+    /// <summary>Networks whose predictions are averaged.</summary>
+    public int Networks => _nets.Length;
 
     protected internal override string FormatKind => Kind;
 
-    protected internal override void WriteParameters(BinaryWriter writer) => _net.Write(writer);
+    /// <summary>One network is written as it always was (its first field, the factor count, is positive); several as minus their count, then each.</summary>
+    protected internal override void WriteParameters(BinaryWriter writer)
+    {
+        if (_nets.Length > 1)
+        {
+            writer.Write(-_nets.Length);
+        }
 
-    internal static DeepMfModel Read(string name, BinaryReader reader, RatingMatrix train, BiasBaseline fallback) =>
-        new(name, train, fallback, DeepMfNetwork.Read(reader, train.UserCount, train.ItemCount));
+        foreach (DeepMfNetwork net in _nets)
+        {
+            net.Write(writer);
+        }
+    }
 
-    protected override float EstimateCore(int u, int i) => _net.Predict(u, i);
+    internal static DeepMfModel Read(string name, BinaryReader reader, RatingMatrix train, BiasBaseline fallback)
+    {
+        int first = reader.ReadInt32();
+        if (first >= 0)
+        {
+            return new(name, train, fallback, DeepMfNetwork.Read(reader, train.UserCount, train.ItemCount, first));
+        }
+
+        if (first < -64)
+        {
+            throw new InvalidDataException("The deep MF network count is out of range: the model file is damaged.");
+        }
+
+        var nets = new DeepMfNetwork[-first];
+        for (int n = 0; n < nets.Length; n++)
+        {
+            nets[n] = DeepMfNetwork.Read(reader, train.UserCount, train.ItemCount);
+        }
+
+        return new(name, train, fallback, nets);
+    }
+
+    protected override float EstimateCore(int u, int i)
+    {
+        if (_nets.Length == 1)
+        {
+            return _nets[0].Predict(u, i);
+        }
+
+        float sum = 0;
+        foreach (DeepMfNetwork net in _nets)
+        {
+            sum += net.Predict(u, i);
+        }
+
+        return sum / _nets.Length;
+    }
 }
 
 /// <summary>Dense-layer kernels over row-major matrices, vectorized across a row so the accumulators stay in registers.</summary>
