@@ -234,7 +234,7 @@ public sealed class NeuralTests
         (IRecommenderTrainer refit, IRecommenderTrainer kept, Func<int, IRecommenderTrainer> allFor) = name switch
         {
             "autorec" => Pair(new AutoRecOptions { Hidden = 16, Epochs = 40, BatchSize = 8, ValidationFraction = 0.2, EarlyStoppingPatience = 3, Members = 2 }),
-            _ => PairDeep(new DeepMfOptions { Factors = 8, Width = 16, Epochs = 30, BatchSize = 64, ValidationFraction = 0.2, EarlyStoppingPatience = 3, Residual = name == "residual-mf" }),
+            _ => PairDeep(new DeepMfOptions { Factors = 8, Width = 16, Epochs = 30, BatchSize = 64, ValidationFraction = 0.2, EarlyStoppingPatience = 3, Residual = name == "residual-mf", AverageValidated = false }),
         };
 
         IRecommenderModel model = refit.Fit(m, training);
@@ -270,7 +270,7 @@ public sealed class NeuralTests
     public void Deep_mf_averaging_the_validated_run_predicts_the_mean_of_both_networks_and_survives_a_save()
     {
         RatingMatrix m = RatingMatrix.Build(_ratings);
-        var options = new DeepMfOptions { Factors = 8, Width = 16, Epochs = 20, BatchSize = 64, ValidationFraction = 0.2, EarlyStoppingPatience = 3 };
+        var options = new DeepMfOptions { Factors = 8, Width = 16, Epochs = 20, BatchSize = 64, ValidationFraction = 0.2, EarlyStoppingPatience = 3, AverageValidated = false };
         var training = new TrainingOptions { Threads = 1 };
         var refit = (RecommenderModel)new DeepMfTrainer(options).Fit(m, training);
         var validated = (RecommenderModel)new DeepMfTrainer(options with { Refit = false }).Fit(m, training);

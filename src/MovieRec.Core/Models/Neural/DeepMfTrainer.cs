@@ -11,7 +11,9 @@ namespace MovieRec.Core.Models.Neural;
 /// (dropout 0.2, decay 1e-4) to 0.9225 (20% of u1.base); on 5% of u1.base and u2.base, batches of 1024 with embedding
 /// learning rate 0.02 over 20 epochs and 32 factors gave 0.8835 against 0.8876 for batches of 1024 at 0.01 over 30 epochs
 /// and 64 factors (width 16: 0.8888, dropout 0.3: 0.8873, embedding L2 0.08: 0.8855; on u1.base alone the old
-/// defaults, batches of 256, 0.8866 against 0.8842), in about 60% of the CPU time.
+/// defaults, batches of 256, 0.8866 against 0.8842), in about 60% of the CPU time. On 10% of each of u1.base..u5.base held
+/// out as a test (the models fitted on the other 90%): the best validated epoch 0.9185 (residual-mf 0.9178), refit on all
+/// ratings 0.9177 (0.9149), the mean of the refit and the validated network 0.9139 (0.9117, better on every fold).
 /// </summary>
 public sealed record DeepMfOptions
 {
@@ -78,7 +80,7 @@ public sealed record DeepMfOptions
 
     /// <summary>With <see cref="Refit"/>, predict the mean of the refit network and the validated run's best epoch (two networks from different initialisations, at no extra training cost).</summary>
     [Option("with refit, average the refit network and the validated run's best epoch")]
-    public bool AverageValidated { get; init; }
+    public bool AverageValidated { get; init; } = true;
 
     [Option("random seed of initialisation, batches, dropout and the validation split", Min = 0, Max = int.MaxValue)]
     public int Seed { get; init; } = 42;
@@ -442,9 +444,8 @@ internal sealed class DeepMfNetwork
     /// <summary>Reads a network that <see cref="Write"/> wrote; <paramref name="factors"/> when the caller has read that first field already.</summary>
     public static DeepMfNetwork Read(BinaryReader reader, int users, int items, int? factors = null)
     {
-        (int width, int depth, bool residual, float mu) = (0, 0, false, 0f);
         factors ??= reader.ReadInt32();
-        (width, depth, residual, mu) = (reader.ReadInt32(), reader.ReadInt32(), reader.ReadBoolean(), reader.ReadSingle());
+        (int width, int depth, bool residual, float mu) = (reader.ReadInt32(), reader.ReadInt32(), reader.ReadBoolean(), reader.ReadSingle());
         if (factors <= 0 || width <= 0 || depth <= 0 || factors > 1 << 12 || width > 1 << 12 || depth > 64)
         {
             throw new InvalidDataException("The deep MF shape is out of range: the model file is damaged.");
