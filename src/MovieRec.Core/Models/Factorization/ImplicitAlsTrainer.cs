@@ -80,10 +80,13 @@ public sealed class ImplicitAlsTrainer(ImplicitAlsOptions? options = null) : IRe
 
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.EffectiveThreads, CancellationToken = options.CancellationToken };
         CsrSide users = CsrSide.Users(train), items = CsrSide.Items(train);
+
+        // The threads' solvers and their buffers (up to the widest row's factors) serve the whole fit.
+        var solvers = new ConcurrentBag<ImplicitRowSolver>();
         for (int it = 0; it < Options.Iterations; it++)
         {
-            SolveSide(users, y, train.ItemCount, x, parallel);
-            SolveSide(items, x, train.UserCount, y, parallel);
+            SolveSide(users, y, train.ItemCount, x, parallel, solvers);
+            SolveSide(items, x, train.UserCount, y, parallel, solvers);
             options.Progress?.Report(new TrainingProgress(Name, it + 1, Options.Iterations));
         }
 
@@ -98,7 +101,7 @@ public sealed class ImplicitAlsTrainer(ImplicitAlsOptions? options = null) : IRe
     }
 
     /// <summary>Updates every row of <paramref name="solve"/> given the fixed <paramref name="fixedFactors"/>.</summary>
-    private void SolveSide(CsrSide side, float[] fixedFactors, int fixedRows, float[] solve, ParallelOptions parallel)
+    private void SolveSide(CsrSide side, float[] fixedFactors, int fixedRows, float[] solve, ParallelOptions parallel, ConcurrentBag<ImplicitRowSolver> solvers)
     {
         (int[] rowStart, int[] index, float[] values) = (side.Start, side.Index, side.Values);
         int k = Options.Factors;
@@ -106,7 +109,7 @@ public sealed class ImplicitAlsTrainer(ImplicitAlsOptions? options = null) : IRe
         float[] gram = Gram(fixedFactors, fixedRows, k, (float)Options.Regularization, parallel);
         int[] bounds = BalancedRanges(rowStart, k, parallel.MaxDegreeOfParallelism);
         Parallel.ForEach(Partitioner.Create(Enumerable.Range(0, bounds.Length - 1), EnumerablePartitionerOptions.NoBuffering), parallel,
-            () => new ImplicitRowSolver(k, kernel), (part, _, solver) =>
+            () => solvers.TryTake(out ImplicitRowSolver? reused) ? reused : new ImplicitRowSolver(k, kernel), (part, _, solver) =>
             {
                 for (int row = bounds[part]; row < bounds[part + 1]; row++)
                 {
@@ -116,7 +119,7 @@ public sealed class ImplicitAlsTrainer(ImplicitAlsOptions? options = null) : IRe
                 }
 
                 return solver;
-            }, _ => { });
+            }, solvers.Add);
     }
 
     /// <summary>
@@ -220,7 +223,7 @@ internal sealed class ImplicitRowSolver
         if (_confidence.Length < n)
         {
             // Grown to the widest row seen, in steps, so that a thread's buffers are allocated a few times per fit.
-            int size = Math.Max(n, Math.Min(_confidence.Length * 2, 1 << 20));
+            int size = Math.Max(n, Math.Min(_confidence.Length * 2, (1 << 26) / k));
             _rows = new float[size * k];
             _confidence = new float[size];
             _weight = new float[size];
