@@ -61,7 +61,7 @@ public sealed class BaselineTests
         Assert.Equal(
             ["mean", "baseline", "baseline-sgd", "popular", "svd", "svd-surprise", "svdpp", "als", "implicit-als", "ease", "autorec", "deep-mf", "residual-mf",
                 "user-knn", "user-knn-basic", "user-knn-cosine", "user-knn-means", "user-knn-zscore", "item-knn", "item-knn-basic", "item-knn-means", "item-knn-zscore",
-                "content", "hybrid", "hybrid-fasttree"],
+                "content", "hybrid", "hybrid-fasttree", "hybrid-deep"],
             ModelRegistry.Names);
         Assert.Equal("baseline-sgd", ModelRegistry.Create("Baseline-SGD").Name);
         var e = Assert.Throws<ArgumentException>(() => ModelRegistry.Create("svd9"));

@@ -46,6 +46,14 @@ public sealed class HybridTests
     }
 
     [Fact]
+    public void Hybrid_deep_adds_the_three_networks_to_the_hybrids_bases()
+    {
+        var deep = (HybridOptions)ModelRegistry.Info("hybrid-deep").Options;
+        Assert.Equal([.. new HybridOptions().BaseModels, "autorec", "deep-mf", "residual-mf"], deep.BaseModels);
+        Assert.Equal(new HybridOptions().RankingModel, deep.RankingModel);
+    }
+
+    [Fact]
     public void The_hybrid_keeps_its_base_models_and_ranks_with_the_ranking_model()
     {
         RatingMatrix m = RatingMatrix.Build(Fixtures.SyntheticRatings(60, 60, seed: 5));
