@@ -384,9 +384,7 @@ public static class AbTestSimulator
             return (b.Rate - a.Rate, a.RateVariance + b.RateVariance, a.UnitVariance, b.UnitVariance);
         }
 
-        double theta = Cuped.Theta(a, xa, b, xb), mean = Cuped.OverallMean(xa, xb);
-        (double ra, double va) = Cuped.Adjust(a, xa, theta, mean);
-        (double rb, double vb) = Cuped.Adjust(b, xb, theta, mean);
+        (double ra, double va, double rb, double vb) = Cuped.Adjust(a, xa, b, xb);
         return (rb - ra, va + vb, va * a.Units, vb * b.Units);
     }
 

@@ -63,11 +63,21 @@ public static class Cuped
         return double.IsFinite(v) && v > 0 ? (xa.CovarianceWithRate(a) + xb.CovarianceWithRate(b)) / v : 0;
     }
 
+    /// <summary>Both arms' adjusted rates and their variances, with the variance-minimising <see cref="Theta"/>.</summary>
+    public static (double RateA, double VarianceA, double RateB, double VarianceB) Adjust(UnitTotals a, CovariateTotals xa, UnitTotals b, CovariateTotals xb)
+    {
+        double theta = Theta(a, xa, b, xb);
+        double mean = xa.Units + xb.Units > 0 ? (xa.X + xb.X) / (xa.Units + xb.Units) : 0;
+        (double ra, double va) = Adjust(a, xa, theta, mean);
+        (double rb, double vb) = Adjust(b, xb, theta, mean);
+        return (ra, va, rb, vb);
+    }
+
     /// <summary>
     /// One arm's adjusted rate and its variance, Var(r) − 2θ C + θ² V, given θ and the covariate's mean over both
     /// arms <paramref name="overallMean"/>.
     /// </summary>
-    public static (double Rate, double Variance) Adjust(UnitTotals metric, CovariateTotals covariate, double theta, double overallMean)
+    private static (double Rate, double Variance) Adjust(UnitTotals metric, CovariateTotals covariate, double theta, double overallMean)
     {
         double variance = metric.RateVariance;
         if (!double.IsFinite(variance) || theta == 0)
@@ -78,8 +88,4 @@ public static class Cuped
         double adjusted = variance - (2 * theta * covariate.CovarianceWithRate(metric)) + (theta * theta * covariate.MeanVariance);
         return (metric.Rate - (theta * (covariate.Mean - overallMean)), Math.Max(adjusted, 0));
     }
-
-    /// <summary>The mean covariate over both arms.</summary>
-    public static double OverallMean(CovariateTotals xa, CovariateTotals xb) =>
-        xa.Units + xb.Units > 0 ? (xa.X + xb.X) / (xa.Units + xb.Units) : 0;
 }

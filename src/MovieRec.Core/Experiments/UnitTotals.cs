@@ -90,9 +90,7 @@ public static class ClusteredComparison
         (double ra, double va, double rb, double vb) = (ea.Rate, a.RateVariance, eb.Rate, b.RateVariance);
         if (covariates is (CovariateTotals xa, CovariateTotals xb))
         {
-            double theta = Cuped.Theta(a, xa, b, xb), mean = Cuped.OverallMean(xa, xb);
-            (ra, va) = Cuped.Adjust(a, xa, theta, mean);
-            (rb, vb) = Cuped.Adjust(b, xb, theta, mean);
+            (ra, va, rb, vb) = Cuped.Adjust(a, xa, b, xb);
         }
 
         double diff = rb - ra;
