@@ -286,16 +286,7 @@ public sealed class EaseModel : RecommenderModel, ISimilarItems, IFoldIn, IExpla
         float[] upper = ArrayPool<float>.Shared.Rent(m);
         try
         {
-            int n = 0;
-            for (int e = 0; e < items.Length; e++)
-            {
-                int s = _position[items[e]];
-                if (s >= 0 && ratings[e] >= MinRating)
-                {
-                    rows[n++] = s;
-                }
-            }
-
+            int n = InteractionRows(items, ratings, rows);
             if (n == 0)
             {
                 return null;
@@ -373,19 +364,46 @@ public sealed class EaseModel : RecommenderModel, ISimilarItems, IFoldIn, IExpla
             return null;
         }
 
-        float[] row = new float[m];
-        int used = 0;
+        int[] rows = ArrayPool<int>.Shared.Rent(Math.Max(1, items.Length));
+        try
+        {
+            int used = InteractionRows(items, ratings, rows);
+            if (used == 0)
+            {
+                return null;
+            }
+
+            float[] row = new float[m];
+            foreach (int s in rows.AsSpan(0, used))
+            {
+                TensorPrimitives.Add(row, _weights.AsSpan(s * m, m), row);
+            }
+
+            return row;
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(rows);
+        }
+    }
+
+    /// <summary>
+    /// The weight rows of a history's interactions, in the history's order: its selected movies rated at least
+    /// <see cref="MinRating"/>. Returns how many were written to <paramref name="rows"/> (at least the history's length).
+    /// </summary>
+    private int InteractionRows(ReadOnlySpan<int> items, ReadOnlySpan<float> ratings, Span<int> rows)
+    {
+        int n = 0;
         for (int e = 0; e < items.Length; e++)
         {
             int s = _position[items[e]];
             if (s >= 0 && ratings[e] >= MinRating)
             {
-                TensorPrimitives.Add(row, _weights.AsSpan(s * m, m), row);
-                used++;
+                rows[n++] = s;
             }
         }
 
-        return used == 0 ? null : row;
+        return n;
     }
 
     private void ScoreRow(ReadOnlySpan<int> items, ReadOnlySpan<float> ratings, Span<float> scores)
