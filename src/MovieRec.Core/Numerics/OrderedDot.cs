@@ -161,6 +161,75 @@ internal sealed class OrderedDot
     }
 
     /// <summary>
+    /// Adds, for each row n in [<paramref name="from"/>, <paramref name="to"/>) of the row-major <paramref name="rows"/>, row n x
+    /// row n's entry <paramref name="a"/> to <paramref name="gramRow"/> as <c>TensorPrimitives.MultiplyAdd(row, row[a], gramRow, gramRow)</c>
+    /// would, in row order, but only from the vector that holds column <paramref name="a"/> on (the upper triangle of a
+    /// symmetric Gram matrix, whose other entries are the same floats: each entry is a sum of the same products in the same
+    /// order). The columns stay in registers over all the rows instead of a load and a store per row.
+    /// </summary>
+    public void AddRowProducts(ReadOnlySpan<float> rows, int from, int to, int a, Span<float> gramRow)
+    {
+        int k = Length;
+        if ((uint)a >= (uint)k || gramRow.Length < k || from < 0 || to < from || rows.Length < (long)to * k)
+        {
+            throw new ArgumentException("The rows, column and Gram row do not match.");
+        }
+
+        ref float m = ref MemoryMarshal.GetReference(rows);
+        ref float g = ref MemoryMarshal.GetReference(gramRow);
+        int c = a - (a % Width);
+        if (Width == 16)
+        {
+            for (; c + 64 <= k; c += 64)
+            {
+                ref float acc = ref Unsafe.Add(ref g, c);
+                Vector512<float> g0 = Vector512.LoadUnsafe(ref acc, 0), g1 = Vector512.LoadUnsafe(ref acc, 16), g2 = Vector512.LoadUnsafe(ref acc, 32), g3 = Vector512.LoadUnsafe(ref acc, 48);
+                for (int n = from; n < to; n++)
+                {
+                    ref float row = ref Unsafe.Add(ref m, (nint)n * k);
+                    var s = Vector512.Create(Unsafe.Add(ref row, a));
+                    ref float y = ref Unsafe.Add(ref row, c);
+                    g0 = (Vector512.LoadUnsafe(ref y, 0) * s) + g0;
+                    g1 = (Vector512.LoadUnsafe(ref y, 16) * s) + g1;
+                    g2 = (Vector512.LoadUnsafe(ref y, 32) * s) + g2;
+                    g3 = (Vector512.LoadUnsafe(ref y, 48) * s) + g3;
+                }
+
+                g0.StoreUnsafe(ref acc, 0);
+                g1.StoreUnsafe(ref acc, 16);
+                g2.StoreUnsafe(ref acc, 32);
+                g3.StoreUnsafe(ref acc, 48);
+            }
+
+            for (; c < k; c += 16)
+            {
+                Vector512<float> g0 = Vector512.LoadUnsafe(ref g, (nuint)c);
+                for (int n = from; n < to; n++)
+                {
+                    ref float row = ref Unsafe.Add(ref m, (nint)n * k);
+                    g0 = (Vector512.LoadUnsafe(ref row, (nuint)c) * Vector512.Create(Unsafe.Add(ref row, a))) + g0;
+                }
+
+                g0.StoreUnsafe(ref g, (nuint)c);
+            }
+        }
+        else
+        {
+            for (; c < k; c += 8)
+            {
+                Vector256<float> g0 = Vector256.LoadUnsafe(ref g, (nuint)c);
+                for (int n = from; n < to; n++)
+                {
+                    ref float row = ref Unsafe.Add(ref m, (nint)n * k);
+                    g0 = (Vector256.LoadUnsafe(ref row, (nuint)c) * Vector256.Create(Unsafe.Add(ref row, a))) + g0;
+                }
+
+                g0.StoreUnsafe(ref g, (nuint)c);
+            }
+        }
+    }
+
+    /// <summary>
     /// For each row e of the row-major <paramref name="rows"/> (<paramref name="weight"/>.Length rows of <see cref="Length"/> floats),
     /// with d = <c>TensorPrimitives.Dot</c>(row e, <paramref name="v"/>), adds row e x s_e to <paramref name="accumulator"/> as
     /// <c>TensorPrimitives.MultiplyAdd(row, s_e, accumulator, accumulator)</c>, in row order, where

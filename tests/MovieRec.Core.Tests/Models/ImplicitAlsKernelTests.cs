@@ -108,6 +108,41 @@ public sealed class ImplicitAlsKernelTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Lengths))]
+    public void Gram_of_the_fused_kernel_is_one_multiply_add_per_row_and_column_bit_for_bit(int k)
+    {
+        // 700 rows: blocks of 256 and a partial one; magnitudes over many binades, so that another order of the additions
+        // (or a fused multiply-add) rounds differently somewhere.
+        var random = new Random(300 + k);
+        int rows = 700;
+        float[] factors = new float[rows * k];
+        for (int i = 0; i < factors.Length; i++)
+        {
+            factors[i] = (float)(((random.NextDouble() * 2) - 1) * Math.Pow(2, random.Next(-8, 3)));
+        }
+
+        float[] expected = Gram(factors, rows, k, 2.5f);
+        foreach (int threads in new[] { 1, 3 })
+        {
+            var parallel = new ParallelOptions { MaxDegreeOfParallelism = threads };
+            Assert.Equal(expected, ImplicitAlsTrainer.Gram(factors, rows, k, 2.5f, OrderedDot.For(k), parallel));
+            Assert.Equal(expected, ImplicitAlsTrainer.Gram(factors, rows, k, 2.5f, null, parallel));
+        }
+    }
+
+    [Fact]
+    public void Huge_page_floats_start_as_zeros_and_hold_what_is_written()
+    {
+        using var floats = new HugePageFloats(3 * 1000 * 1000);
+        Assert.Equal(3_000_000, floats.Span.Length);
+        Assert.True(floats.Span.IndexOfAnyExcept(0f) < 0);
+        floats.Span[2_999_999] = 5f;
+        Assert.Equal(5f, floats.Memory.Span[^1]);
+        ((IDisposable)floats).Dispose();
+        Assert.Throws<ObjectDisposedException>(() => floats.Span.Length);
+    }
+
     [Fact]
     public void A_gather_index_outside_the_matrix_is_refused()
     {

@@ -67,15 +67,20 @@ public sealed class ImplicitAlsTrainer(ImplicitAlsOptions? options = null) : IRe
         options ??= TrainingOptions.Default;
         int k = Options.Factors;
         var random = new Random(Options.Seed);
-        float[] x = new float[train.UserCount * k], y = new float[train.ItemCount * k];
-        for (int n = 0; n < x.Length; n++)
+
+        // The factors live in huge-page memory while they are fitted (rows are gathered at random), the model gets arrays.
+        using var xs = new HugePageFloats(train.UserCount * k);
+        using var ys = new HugePageFloats(train.ItemCount * k);
+        Span<float> init = xs.Span;
+        for (int n = 0; n < init.Length; n++)
         {
-            x[n] = (float)Gaussian.Next(random, Options.InitStd);
+            init[n] = (float)Gaussian.Next(random, Options.InitStd);
         }
 
-        for (int n = 0; n < y.Length; n++)
+        init = ys.Span;
+        for (int n = 0; n < init.Length; n++)
         {
-            y[n] = (float)Gaussian.Next(random, Options.InitStd);
+            init[n] = (float)Gaussian.Next(random, Options.InitStd);
         }
 
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.EffectiveThreads, CancellationToken = options.CancellationToken };
@@ -85,11 +90,12 @@ public sealed class ImplicitAlsTrainer(ImplicitAlsOptions? options = null) : IRe
         var solvers = new ConcurrentBag<ImplicitRowSolver>();
         for (int it = 0; it < Options.Iterations; it++)
         {
-            SolveSide(users, y, train.ItemCount, x, parallel, solvers);
-            SolveSide(items, x, train.UserCount, y, parallel, solvers);
+            SolveSide(users, ys.Memory, train.ItemCount, xs.Memory, parallel, solvers);
+            SolveSide(items, xs.Memory, train.UserCount, ys.Memory, parallel, solvers);
             options.Progress?.Report(new TrainingProgress(Name, it + 1, Options.Iterations));
         }
 
+        float[] x = xs.Span.ToArray(), y = ys.Span.ToArray();
         float[] popularity = new float[train.ItemCount];
         for (int i = 0; i < popularity.Length; i++)
         {
@@ -101,21 +107,23 @@ public sealed class ImplicitAlsTrainer(ImplicitAlsOptions? options = null) : IRe
     }
 
     /// <summary>Updates every row of <paramref name="solve"/> given the fixed <paramref name="fixedFactors"/>.</summary>
-    private void SolveSide(CsrSide side, float[] fixedFactors, int fixedRows, float[] solve, ParallelOptions parallel, ConcurrentBag<ImplicitRowSolver> solvers)
+    private void SolveSide(CsrSide side, ReadOnlyMemory<float> fixedFactors, int fixedRows, Memory<float> solve, ParallelOptions parallel, ConcurrentBag<ImplicitRowSolver> solvers)
     {
         (int[] rowStart, int[] index, float[] values) = (side.Start, side.Index, side.Values);
         int k = Options.Factors;
         OrderedDot? kernel = OrderedDot.For(k);
-        float[] gram = Gram(fixedFactors, fixedRows, k, (float)Options.Regularization, parallel);
+        float[] gram = Gram(fixedFactors, fixedRows, k, (float)Options.Regularization, kernel, parallel);
         int[] bounds = BalancedRanges(rowStart, k, parallel.MaxDegreeOfParallelism);
         Parallel.ForEach(Partitioner.Create(Enumerable.Range(0, bounds.Length - 1), EnumerablePartitionerOptions.NoBuffering), parallel,
             () => solvers.TryTake(out ImplicitRowSolver? reused) ? reused : new ImplicitRowSolver(k, kernel), (part, _, solver) =>
             {
+                ReadOnlySpan<float> fixedRowsSpan = fixedFactors.Span;
+                Span<float> solved = solve.Span;
                 for (int row = bounds[part]; row < bounds[part + 1]; row++)
                 {
                     int from = rowStart[row], count = rowStart[row + 1] - from;
-                    solver.Solve(gram, fixedFactors, index.AsSpan(from, count), values.AsSpan(from, count), (float)Options.Alpha, Options.WeightByRating,
-                        Options.ConjugateGradientSteps, solve.AsSpan(row * k, k));
+                    solver.Solve(gram, fixedRowsSpan, index.AsSpan(from, count), values.AsSpan(from, count), (float)Options.Alpha, Options.WeightByRating,
+                        Options.ConjugateGradientSteps, solved.Slice(row * k, k));
                 }
 
                 return solver;
@@ -151,9 +159,11 @@ public sealed class ImplicitAlsTrainer(ImplicitAlsOptions? options = null) : IRe
     /// <remarks>
     /// Each entry adds the rows' products in row order, as one <c>TensorPrimitives.MultiplyAdd</c> per row and column did; the
     /// rows are taken in blocks that stay in cache while every column of a thread's share adds them, instead of a pass over
-    /// all rows per column.
+    /// all rows per column. With the fused kernels (<paramref name="kernel"/>) a column's entries stay in registers over a
+    /// block, and only the upper triangle (by vectors) is summed: entry (b, a) is the same sum of the same products as
+    /// (a, b), so it is copied.
     /// </remarks>
-    private static float[] Gram(float[] factors, int rows, int k, float reg, ParallelOptions parallel)
+    internal static float[] Gram(ReadOnlyMemory<float> factors, int rows, int k, float reg, OrderedDot? kernel, ParallelOptions parallel)
     {
         const int BlockRows = 256;
         float[] gram = new float[k * k];
@@ -161,25 +171,49 @@ public sealed class ImplicitAlsTrainer(ImplicitAlsOptions? options = null) : IRe
         Parallel.For(0, parts, parallel, part =>
         {
             int a0 = (int)((long)k * part / parts), a1 = (int)((long)k * (part + 1) / parts);
+            ReadOnlySpan<float> all = factors.Span;
             for (int block = 0; block < rows; block += BlockRows)
             {
                 int end = Math.Min(rows, block + BlockRows);
+                if (kernel is not null)
+                {
+                    // Interleaved columns, so that the threads' shares of the triangle are about equal.
+                    for (int a = part; a < k; a += parts)
+                    {
+                        kernel.AddRowProducts(all, block, end, a, gram.AsSpan(a * k, k));
+                    }
+
+                    continue;
+                }
+
                 for (int a = a0; a < a1; a++)
                 {
                     Span<float> row = gram.AsSpan(a * k, k);
                     for (int n = block; n < end; n++)
                     {
-                        ReadOnlySpan<float> f = factors.AsSpan(n * k, k);
+                        ReadOnlySpan<float> f = all.Slice(n * k, k);
                         TensorPrimitives.MultiplyAdd(f, f[a], row, row);
                     }
                 }
             }
-
-            for (int a = a0; a < a1; a++)
-            {
-                gram[(a * k) + a] += reg;
-            }
         });
+
+        if (kernel is not null)
+        {
+            for (int a = 0; a < k; a++)
+            {
+                for (int b = 0; b < a - (a % kernel.Width); b++)
+                {
+                    gram[(a * k) + b] = gram[(b * k) + a];
+                }
+            }
+        }
+
+        for (int a = 0; a < k; a++)
+        {
+            gram[(a * k) + a] += reg;
+        }
+
         return gram;
     }
 }
@@ -217,7 +251,7 @@ internal sealed class ImplicitRowSolver
     /// A few warm-started conjugate-gradient steps on (Y^T Y + reg I + sum_i (c_i - 1) y_i y_i^T) x = sum_i c_i y_i, over the
     /// row's rated <paramref name="index"/> (rows of <paramref name="fixedFactors"/>) with c_i = 1 + alpha x (value or 1).
     /// </summary>
-    public void Solve(float[] gram, float[] fixedFactors, ReadOnlySpan<int> index, ReadOnlySpan<float> values, float alpha, bool weightByRating, int steps, Span<float> xu)
+    public void Solve(float[] gram, ReadOnlySpan<float> fixedFactors, ReadOnlySpan<int> index, ReadOnlySpan<float> values, float alpha, bool weightByRating, int steps, Span<float> xu)
     {
         int k = _k, n = index.Length;
         if (_confidence.Length < n)
@@ -240,7 +274,7 @@ internal sealed class ImplicitRowSolver
         {
             for (int e = 0; e < n; e++)
             {
-                fixedFactors.AsSpan(index[e] * k, k).CopyTo(rows.Slice(e * k, k));
+                fixedFactors.Slice(index[e] * k, k).CopyTo(rows.Slice(e * k, k));
             }
         }
 
