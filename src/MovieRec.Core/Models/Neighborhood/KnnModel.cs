@@ -315,6 +315,7 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
     }
 
     /// <summary>What one neighbour with rating <paramref name="r"/> adds, before weighting, under the rule.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private float Term(int neighbor, float yBias, float r) => Options.Prediction switch
     {
         KnnPrediction.Basic => r,
@@ -324,6 +325,7 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
     };
 
     /// <summary>Surprise's estimate from the weighted sums; too few neighbours leave the rule's own fallback.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private float Combine(int x, float yBias, double num, double den, int hits)
     {
         bool enough = hits >= Options.MinK && den > 0;
@@ -336,6 +338,7 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
         };
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private float RankingScore(int x, float yBias, double num, double den, int hits)
     {
         float estimate = Train.Scale.Clip(Combine(x, yBias, num, den, hits));
@@ -775,9 +778,9 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
     }
 
     /// <summary>
-    /// One thread's buffers for <see cref="TopByScatter"/>, kept between calls so that no request clears or fills whole
-    /// arrays: between calls every evidence entry is zero and every rated entry NaN (each call restores the entries it
-    /// touched). Taken out of the thread's slot while in use, so a nested call (from a filter) gets fresh ones.
+    /// One thread's buffers for <see cref="TopByScatter"/> and <see cref="TopByBounds"/>, kept between calls so that no
+    /// request clears or fills whole arrays: between calls every evidence, state, reached and sum entry is zero and every
+    /// rated entry NaN (each call restores the entries it touched). Taken out of the thread's slot while in use, so a nested call (from a filter) gets fresh ones.
     /// </summary>
     private sealed class ScatterScratch
     {
@@ -792,6 +795,9 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
             Approximate = new float[n];
             Walkers = new int[n];
             WalkerEvidence = new double[n];
+            State = new byte[n];
+            Reached = new int[n];
+            Sums = new double[n];
             Items = new int[n];
             Values = new float[n];
         }
@@ -805,6 +811,13 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
         public int[] Walkers { get; }
 
         public double[] WalkerEvidence { get; }
+
+        /// <summary>The bounded top's per-movie state, rated neighbours reached and their summed similarity.</summary>
+        public byte[] State { get; }
+
+        public int[] Reached { get; }
+
+        public double[] Sums { get; }
 
         /// <summary>A copy of the history (movies ascending, ratings) for the exact scores.</summary>
         public int[] Items { get; }
@@ -849,28 +862,28 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
     {
         int n = Train.ItemCount;
         int cap = Math.Min(Options.K, items.Length);
-        float[] rated = ArrayPool<float>.Shared.Rent(n);
-        byte[] state = ArrayPool<byte>.Shared.Rent(n); // 0 open, 1 settled (scored, pruned or not eligible)
-        int[] reached = ArrayPool<int>.Shared.Rent(n);
-        double[] sums = ArrayPool<double>.Shared.Rent(n);
+        ScatterScratch scratch = ScatterScratch.Take(n);
+        float[] rated = scratch.Rated;
+        byte[] state = scratch.State; // 0 open, 1 settled (scored, pruned or not eligible)
+        int[] reached = scratch.Reached;
+        double[] sums = scratch.Sums;
+        int[] touched = scratch.Walkers;
+        int[] next = scratch.Items;
+        int touchedCount = 0;
         var heap = new TopHeap(k);
         try
         {
-            Array.Fill(rated, float.NaN, 0, n);
             for (int p = 0; p < items.Length; p++)
             {
                 rated[items[p]] = values[p];
+                next[p] = 0;
             }
 
-            Array.Clear(state, 0, n);
-            Array.Clear(reached, 0, n);
-            Array.Clear(sums, 0, n);
             foreach (int e in excludeSorted)
             {
                 state[e] = 1;
             }
 
-            int[] next = new int[items.Length];
             float top = 0;
             foreach (int j in items)
             {
@@ -892,9 +905,13 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
                     for (; q < neighbors.Length && sims[q] >= theta; q++)
                     {
                         int i = neighbors[q];
-                        if (reached[i]++ == 0 && state[i] == 0)
+                        if (reached[i]++ == 0)
                         {
-                            open.Add(i);
+                            touched[touchedCount++] = i;
+                            if (state[i] == 0)
+                            {
+                                open.Add(i);
+                            }
                         }
 
                         sums[i] += sims[q];
@@ -986,10 +1003,25 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(rated);
-            ArrayPool<byte>.Shared.Return(state);
-            ArrayPool<int>.Shared.Return(reached);
-            ArrayPool<double>.Shared.Return(sums);
+            for (int t = 0; t < touchedCount; t++)
+            {
+                int i = touched[t];
+                reached[i] = 0;
+                sums[i] = 0;
+                state[i] = 0;
+            }
+
+            foreach (int e in excludeSorted)
+            {
+                state[e] = 0;
+            }
+
+            foreach (int j in items)
+            {
+                rated[j] = float.NaN;
+            }
+
+            scratch.Return();
         }
 
         return heap.Drain();
@@ -1014,8 +1046,8 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
         ReadOnlySpan<int> neighbors = _neighbors.NeighborsOf(i);
         ReadOnlySpan<float> sims = _neighbors.SimilaritiesOf(i);
         double num = 0, den = 0;
-        int hits = 0;
-        for (int p = 0; p < neighbors.Length && hits < Options.K; p++)
+        int hits = 0, kk = Options.K;
+        for (int p = 0; p < neighbors.Length && hits < kk; p++)
         {
             if ((p & 15) == 0 && (den + ((cap - hits) * (double)sims[p])) * (1 + 1e-6) < floor)
             {
