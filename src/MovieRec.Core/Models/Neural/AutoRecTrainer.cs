@@ -78,6 +78,21 @@ public sealed record AutoRecOptions
     [Option("also encode who rated the movie (an implicit input, as SVD++)")]
     public bool ImplicitInput { get; init; } = true;
 
+    /// <summary>How the networks are trained: Adam over minibatches of movies, or full-batch L-BFGS as the AutoRec paper (an epoch is then one L-BFGS iteration).</summary>
+    [Option("adam: minibatches of movies; lbfgs: full-batch L-BFGS as the AutoRec paper (an epoch is one iteration)")]
+    public AutoRecOptimizer Optimizer { get; init; } = AutoRecOptimizer.Adam;
+
+    /// <summary>Steps L-BFGS remembers for its curvature estimate.</summary>
+    [Option("steps L-BFGS remembers for its curvature estimate", Min = 1, Max = 100)]
+    public int History { get; init; } = 10;
+
+    /// <summary>
+    /// Encode and decode baseline residuals r_ui - b_ui (the baseline added back to the output); off: raw ratings as
+    /// the AutoRec paper (unrated inputs 0, outputs c_u + W_u . h_i).
+    /// </summary>
+    [Option("encode and decode residuals from the bias baseline; off: raw ratings as the AutoRec paper")]
+    public bool ResidualInput { get; init; } = true;
+
     [Option("random seed of initialisation, batches and the validation split", Min = 0, Max = int.MaxValue)]
     public int Seed { get; init; } = 42;
 
@@ -86,6 +101,7 @@ public sealed record AutoRecOptions
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Hidden, nameof(Hidden));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Epochs, nameof(Epochs));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Members, nameof(Members));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(History, nameof(History));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(LearningRate, nameof(LearningRate));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(LearningRateDecay, nameof(LearningRateDecay));
         ArgumentOutOfRangeException.ThrowIfNegative(Regularization, nameof(Regularization));
@@ -103,6 +119,16 @@ public sealed record AutoRecOptions
 
         return this;
     }
+}
+
+/// <summary>How <see cref="AutoRecTrainer"/> fits its networks.</summary>
+public enum AutoRecOptimizer
+{
+    /// <summary>Adam over minibatches of movies, with input dropout.</summary>
+    Adam,
+
+    /// <summary>Full-batch L-BFGS (no dropout), as the AutoRec paper.</summary>
+    Lbfgs,
 }
 
 /// <summary>
@@ -129,8 +155,9 @@ public sealed class AutoRecTrainer(AutoRecOptions? options = null) : IRecommende
         int users = train.UserCount, items = train.ItemCount, k = Options.Hidden, members = Options.Members;
         var random = new Random(Options.Seed);
         BiasBaseline baseline = BiasBaseline.Default(train);
-        (ItemColumns fit, ItemColumns validation) = ItemColumns.Split(train, baseline, Options.ValidationFraction, random);
-        ItemColumns all = ItemColumns.Split(train, baseline, 0, random).Fit;
+        BiasBaseline? inputBaseline = Options.ResidualInput ? baseline : null;
+        (ItemColumns fit, ItemColumns validation) = ItemColumns.Split(train, inputBaseline, Options.ValidationFraction, random);
+        ItemColumns all = ItemColumns.Split(train, inputBaseline, 0, random).Fit;
 
         // As SGD: one thread below a million ratings unless asked, since per-batch barriers cost more than they save there.
         int threads = Math.Max(1, Math.Min(Factorization.SvdTrainer.SgdThreads(options, train.Count), Options.BatchSize));
@@ -145,14 +172,11 @@ public sealed class AutoRecTrainer(AutoRecOptions? options = null) : IRecommende
         }
 
         members = final.Length;
-        if (members == 1)
-        {
-            return new AutoRecModel(train, baseline, k, final[0].W, final[0].C, final[0].Encode(all, items, parallel));
-        }
 
         // The average of the members' predictions is one AutoRec model over their concatenated codes: decoder rows
-        // [W_u^1 .. W_u^M] / M, user bias the mean c_u.
-        int width = k * members;
+        // [W_u^1 .. W_u^M] / M, user bias the mean c_u. On raw ratings the model still adds b_ui = mu + b_u + b_i, so
+        // one more code column holds b_i with decoder weight -1 and the user bias takes off mu + b_u.
+        int width = (k * members) + (Options.ResidualInput ? 0 : 1);
         float[] decoder = new float[users * width], userBias = new float[users], codes = new float[items * width];
         for (int m = 0; m < members; m++)
         {
@@ -170,6 +194,20 @@ public sealed class AutoRecTrainer(AutoRecOptions? options = null) : IRecommende
             TensorPrimitives.MultiplyAdd(final[m].C, 1f / members, userBias, userBias);
         }
 
+        if (!Options.ResidualInput)
+        {
+            for (int u = 0; u < users; u++)
+            {
+                decoder[(u * width) + width - 1] = -1f;
+                userBias[u] -= (float)baseline.GlobalMean + baseline.UserBias[u];
+            }
+
+            for (int i = 0; i < items; i++)
+            {
+                codes[(i * width) + width - 1] = baseline.ItemBias[i];
+            }
+        }
+
         return new AutoRecModel(train, baseline, width, decoder, userBias, codes);
     }
 
@@ -180,6 +218,11 @@ public sealed class AutoRecTrainer(AutoRecOptions? options = null) : IRecommende
     /// </summary>
     private (AutoRecNetwork[] Members, int BestEpoch) Train(RatingMatrix train, ItemColumns fit, ItemColumns validation, int epochs, Random random, TrainingOptions options, ParallelOptions parallel)
     {
+        if (Options.Optimizer == AutoRecOptimizer.Lbfgs)
+        {
+            return TrainLbfgs(train, fit, validation, epochs, options, parallel);
+        }
+
         int users = train.UserCount, items = train.ItemCount, k = Options.Hidden, members = Options.Members;
         int threads = parallel.MaxDegreeOfParallelism;
         var gradients = new AutoRecNetwork[threads];
@@ -268,6 +311,58 @@ public sealed class AutoRecTrainer(AutoRecOptions? options = null) : IRecommende
         return best is null ? (nets, 0) : (best, stopping.BestEpoch);
     }
 
+    /// <summary>
+    /// As <see cref="Train"/> with full-batch L-BFGS: each epoch is one L-BFGS iteration of every member (each from its
+    /// own initialisation), on the whole of <paramref name="fit"/>.
+    /// </summary>
+    private (AutoRecNetwork[] Members, int BestEpoch) TrainLbfgs(RatingMatrix train, ItemColumns fit, ItemColumns validation, int epochs, TrainingOptions options, ParallelOptions parallel)
+    {
+        int users = train.UserCount, k = Options.Hidden, members = Options.Members;
+        var perThread = new AutoRecNetwork[parallel.MaxDegreeOfParallelism];
+        for (int t = 0; t < perThread.Length; t++)
+        {
+            perThread[t] = new AutoRecNetwork(users, k, Options.ImplicitInput);
+        }
+
+        var solvers = new AutoRecLbfgs[members];
+        for (int m = 0; m < members; m++)
+        {
+            var net = new AutoRecNetwork(users, k, Options.ImplicitInput);
+            net.Initialize(new Random(m == 0 ? Options.Seed : MemberSeed(Options.Seed, m)));
+            solvers[m] = new AutoRecLbfgs(net, fit, (float)Options.Regularization, Options.History, perThread, parallel);
+        }
+
+        var stopping = new EarlyStopping(Name, epochs, validation.Count > 0 ? Options.EarlyStoppingPatience : 0, options);
+        AutoRecNetwork[]? best = null;
+        for (int epoch = 0; epoch < epochs; epoch++)
+        {
+            options.CancellationToken.ThrowIfCancellationRequested();
+            double sse = 0;
+            bool moving = false;
+            foreach (AutoRecLbfgs solver in solvers)
+            {
+                solver.Step();
+                sse += solver.SquaredError;
+                moving |= solver.Moving;
+            }
+
+            AutoRecNetwork[] nets = [.. solvers.Select(s => s.Parameters)];
+            double trainRmse = Math.Sqrt(sse / Math.Max(1, (long)fit.Count * members));
+            double? valRmse = validation.Count > 0 ? AutoRecNetwork.Rmse(nets, fit, validation, train.Scale, parallel) : null;
+            if (stopping.Report(epoch, trainRmse, valRmse))
+            {
+                best = [.. nets.Select(n => n.Clone())];
+            }
+
+            if (stopping.ShouldStop || !moving)
+            {
+                break;
+            }
+        }
+
+        return best is null ? ([.. solvers.Select(s => s.Parameters)], 0) : (best, stopping.BestEpoch);
+    }
+
     /// <summary>The seed of member m (m above 0) of an ensemble whose options' seed is <paramref name="seed"/>; member 0 uses the options' seed.</summary>
     internal static int MemberSeed(int seed, int member) => MaskSeed(seed, -1, member);
 
@@ -301,7 +396,8 @@ internal sealed class ItemColumns(int[] start, int[] users, float[] values, floa
     /// <summary>No entries for any of <paramref name="items"/> movies.</summary>
     public static ItemColumns Empty(int items) => new(new int[items + 1], [], [], []);
 
-    public static (ItemColumns Fit, ItemColumns Validation) Split(RatingMatrix train, BiasBaseline baseline, double fraction, Random random)
+    /// <summary>Splits the ratings; a null <paramref name="baseline"/> keeps raw ratings (baselines 0).</summary>
+    public static (ItemColumns Fit, ItemColumns Validation) Split(RatingMatrix train, BiasBaseline? baseline, double fraction, Random random)
     {
         int items = train.ItemCount;
         int[] fitStart = new int[items + 1], valStart = new int[items + 1];
@@ -319,7 +415,7 @@ internal sealed class ItemColumns(int[] start, int[] users, float[] values, floa
             {
                 // A movie keeps at least one fitted rating, so every movie has a code.
                 bool hold = fraction > 0 && random.NextDouble() < fraction && us.Length > 1 && e > 0;
-                float b = baseline.Estimate(us[e], i);
+                float b = baseline?.Estimate(us[e], i) ?? 0f;
                 (hold ? valUsers : fitUsers).Add(us[e]);
                 (hold ? valValues : fitValues).Add(rs[e] - b);
                 (hold ? valBase : fitBase).Add(b);
@@ -394,6 +490,78 @@ internal sealed class AutoRecNetwork
         B.CopyTo(copy.B, 0);
         C.CopyTo(copy.C, 0);
         return copy;
+    }
+
+    /// <summary>The L2-penalised arrays (V, W and Y).</summary>
+    public IEnumerable<float[]> Weights => [V, W, Y];
+
+    /// <summary>Every parameter array, in a fixed order.</summary>
+    private float[][] Arrays => [V, Y, W, B, C];
+
+    /// <summary>The dot product of two parameter sets, summed in double over fixed blocks.</summary>
+    public static double Dot(AutoRecNetwork a, AutoRecNetwork b)
+    {
+        double sum = 0;
+        float[][] x = a.Arrays, y = b.Arrays;
+        for (int n = 0; n < x.Length; n++)
+        {
+            sum += Dot(x[n], y[n]);
+        }
+
+        return sum;
+    }
+
+    /// <summary>x . y summed in double over blocks of 4,096 (a float sum over a million entries loses digits L-BFGS needs).</summary>
+    public static double Dot(float[] x, float[] y)
+    {
+        double sum = 0;
+        for (int from = 0; from < x.Length; from += 4096)
+        {
+            int length = Math.Min(4096, x.Length - from);
+            sum += TensorPrimitives.Dot(x.AsSpan(from, length), y.AsSpan(from, length));
+        }
+
+        return sum;
+    }
+
+    /// <summary>this = alpha other (other may be this).</summary>
+    public void SetScaled(double alpha, AutoRecNetwork other)
+    {
+        float[][] to = Arrays, from = other.Arrays;
+        for (int n = 0; n < to.Length; n++)
+        {
+            TensorPrimitives.Multiply(from[n], (float)alpha, to[n]);
+        }
+    }
+
+    /// <summary>this += alpha other.</summary>
+    public void AddScaled(double alpha, AutoRecNetwork other)
+    {
+        float[][] to = Arrays, from = other.Arrays;
+        for (int n = 0; n < to.Length; n++)
+        {
+            TensorPrimitives.MultiplyAdd(from[n], (float)alpha, to[n], to[n]);
+        }
+    }
+
+    /// <summary>this = x + t d.</summary>
+    public void SetSum(AutoRecNetwork x, double t, AutoRecNetwork d)
+    {
+        float[][] to = Arrays, a = x.Arrays, b = d.Arrays;
+        for (int n = 0; n < to.Length; n++)
+        {
+            TensorPrimitives.MultiplyAdd(b[n], (float)t, a[n], to[n]);
+        }
+    }
+
+    /// <summary>this = a - b.</summary>
+    public void SetDifference(AutoRecNetwork a, AutoRecNetwork b)
+    {
+        float[][] to = Arrays, x = a.Arrays, y = b.Arrays;
+        for (int n = 0; n < to.Length; n++)
+        {
+            TensorPrimitives.Subtract(x[n], y[n], to[n]);
+        }
     }
 
     public void Clear()
