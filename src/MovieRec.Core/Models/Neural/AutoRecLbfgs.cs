@@ -22,8 +22,11 @@ internal sealed class AutoRecLbfgs
     private int _stored, _newest = -1;
     private double _gamma = 1;
 
-    public AutoRecLbfgs(AutoRecNetwork start, ItemColumns fit, float l2, int history, AutoRecNetwork[] perThread, ParallelOptions parallel)
+    private readonly LeaveOneOutBuffers[]? _leaveOneOut;
+
+    public AutoRecLbfgs(AutoRecNetwork start, ItemColumns fit, float l2, int history, AutoRecNetwork[] perThread, ParallelOptions parallel, bool leaveOneOut = false)
     {
+        _leaveOneOut = leaveOneOut ? [.. perThread.Select(p => new LeaveOneOutBuffers(p.Hidden))] : null;
         _fit = fit;
         _l2 = l2;
         _perThread = perThread;
@@ -165,7 +168,7 @@ internal sealed class AutoRecLbfgs
             float[] h = new float[x.Hidden], dh = new float[x.Hidden];
             for (int i = t * items / threads; i < (t + 1) * items / threads; i++)
             {
-                _sse[t] += x.Backward(_fit, i, g, h, dh);
+                _sse[t] += _leaveOneOut is null ? x.Backward(_fit, i, g, h, dh) : x.BackwardLeaveOneOut(_fit, i, g, _leaveOneOut[t]);
             }
         });
         gradient.SetScaled(1, _perThread[0]);

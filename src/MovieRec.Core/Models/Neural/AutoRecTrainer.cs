@@ -86,12 +86,23 @@ public sealed record AutoRecOptions
     [Option("steps L-BFGS remembers for its curvature estimate", Min = 1, Max = 100)]
     public int History { get; init; } = 10;
 
-    /// <summary>
-    /// Encode and decode baseline residuals r_ui - b_ui (the baseline added back to the output); off: raw ratings as
-    /// the AutoRec paper (unrated inputs 0, outputs c_u + W_u . h_i).
-    /// </summary>
-    [Option("encode and decode residuals from the bias baseline; off: raw ratings as the AutoRec paper")]
+    /// <summary>Encode baseline residuals r_ui - b_ui; off: raw ratings as the AutoRec paper (unrated inputs 0).</summary>
+    [Option("encode residuals from the bias baseline; off: raw ratings as the AutoRec paper")]
     public bool ResidualInput { get; init; } = true;
+
+    /// <summary>
+    /// Decode baseline residuals (the baseline b_ui added back to the output); off: raw ratings as the AutoRec paper
+    /// (outputs c_u + W_u . h_i).
+    /// </summary>
+    [Option("decode residuals from the bias baseline (b_ui added back); off: raw ratings as the AutoRec paper")]
+    public bool ResidualTarget { get; init; } = true;
+
+    /// <summary>
+    /// Predict each training rating from its movie's other ratings only (the code less that rating's own input), so the
+    /// network cannot learn to copy its input; replaces <see cref="InputDropout"/>.
+    /// </summary>
+    [Option("predict each training rating from the movie's other ratings only (leave one out; replaces input dropout)")]
+    public bool LeaveOneOut { get; init; }
 
     [Option("random seed of initialisation, batches and the validation split", Min = 0, Max = int.MaxValue)]
     public int Seed { get; init; } = 42;
@@ -107,6 +118,11 @@ public sealed record AutoRecOptions
         ArgumentOutOfRangeException.ThrowIfNegative(Regularization, nameof(Regularization));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(BatchSize, nameof(BatchSize));
         ArgumentOutOfRangeException.ThrowIfNegative(EarlyStoppingPatience, nameof(EarlyStoppingPatience));
+        if (ResidualInput && !ResidualTarget)
+        {
+            throw new ArgumentException("AutoRec cannot encode residuals and decode raw ratings: turn residualInput off too, or residualTarget on.", nameof(ResidualTarget));
+        }
+
         if (InputDropout is < 0 or >= 1)
         {
             throw new ArgumentOutOfRangeException(nameof(InputDropout), InputDropout, "Must be in [0, 1).");
@@ -155,9 +171,9 @@ public sealed class AutoRecTrainer(AutoRecOptions? options = null) : IRecommende
         int users = train.UserCount, items = train.ItemCount, k = Options.Hidden, members = Options.Members;
         var random = new Random(Options.Seed);
         BiasBaseline baseline = BiasBaseline.Default(train);
-        BiasBaseline? inputBaseline = Options.ResidualInput ? baseline : null;
-        (ItemColumns fit, ItemColumns validation) = ItemColumns.Split(train, inputBaseline, Options.ValidationFraction, random);
-        ItemColumns all = ItemColumns.Split(train, inputBaseline, 0, random).Fit;
+        BiasBaseline? targetBaseline = Options.ResidualTarget ? baseline : null;
+        (ItemColumns fit, ItemColumns validation) = ItemColumns.Split(train, targetBaseline, Options.ValidationFraction, random, !Options.ResidualInput);
+        ItemColumns all = ItemColumns.Split(train, targetBaseline, 0, random, !Options.ResidualInput).Fit;
 
         // As SGD: one thread below a million ratings unless asked, since per-batch barriers cost more than they save there.
         int threads = Math.Max(1, Math.Min(Factorization.SvdTrainer.SgdThreads(options, train.Count), Options.BatchSize));
@@ -176,7 +192,7 @@ public sealed class AutoRecTrainer(AutoRecOptions? options = null) : IRecommende
         // The average of the members' predictions is one AutoRec model over their concatenated codes: decoder rows
         // [W_u^1 .. W_u^M] / M, user bias the mean c_u. On raw ratings the model still adds b_ui = mu + b_u + b_i, so
         // one more code column holds b_i with decoder weight -1 and the user bias takes off mu + b_u.
-        int width = (k * members) + (Options.ResidualInput ? 0 : 1);
+        int width = (k * members) + (Options.ResidualTarget ? 0 : 1);
         float[] decoder = new float[users * width], userBias = new float[users], codes = new float[items * width];
         for (int m = 0; m < members; m++)
         {
@@ -194,7 +210,7 @@ public sealed class AutoRecTrainer(AutoRecOptions? options = null) : IRecommende
             TensorPrimitives.MultiplyAdd(final[m].C, 1f / members, userBias, userBias);
         }
 
-        if (!Options.ResidualInput)
+        if (!Options.ResidualTarget)
         {
             for (int u = 0; u < users; u++)
             {
@@ -272,9 +288,12 @@ public sealed class AutoRecTrainer(AutoRecOptions? options = null) : IRecommende
                         AutoRecNetwork g = gradients[t];
                         g.Clear();
                         float[] h = new float[k], dh = new float[k];
+                        LeaveOneOutBuffers? loo = Options.LeaveOneOut ? new LeaveOneOutBuffers(k) : null;
                         for (int b = start + (t * size / threads); b < start + ((t + 1) * size / threads); b++)
                         {
-                            sse[t] += net.Backward(fit, order[b], g, h, dh, dropout, MaskSeed(maskSeed, e, order[b]));
+                            sse[t] += loo is null
+                                ? net.Backward(fit, order[b], g, h, dh, dropout, MaskSeed(maskSeed, e, order[b]))
+                                : net.BackwardLeaveOneOut(fit, order[b], g, loo);
                         }
                     });
                     for (int t = 1; t < threads; t++)
@@ -329,7 +348,7 @@ public sealed class AutoRecTrainer(AutoRecOptions? options = null) : IRecommende
         {
             var net = new AutoRecNetwork(users, k, Options.ImplicitInput);
             net.Initialize(new Random(m == 0 ? Options.Seed : MemberSeed(Options.Seed, m)));
-            solvers[m] = new AutoRecLbfgs(net, fit, (float)Options.Regularization, Options.History, perThread, parallel);
+            solvers[m] = new AutoRecLbfgs(net, fit, (float)Options.Regularization, Options.History, perThread, parallel, Options.LeaveOneOut);
         }
 
         var stopping = new EarlyStopping(Name, epochs, validation.Count > 0 ? Options.EarlyStoppingPatience : 0, options);
@@ -379,11 +398,15 @@ public sealed class AutoRecTrainer(AutoRecOptions? options = null) : IRecommende
 
 /// <summary>
 /// Each movie's (user, residual) entries as a column-major CSR, split into fitted and held-out entries; a residual
-/// is the rating minus the baseline b_ui, which <see cref="Baselines"/> holds per entry.
+/// is the rating minus the baseline b_ui, which <see cref="Baselines"/> holds per entry. <see cref="Inputs"/> is what
+/// the encoder reads of each entry: the same residual, or the raw rating.
 /// </summary>
-internal sealed class ItemColumns(int[] start, int[] users, float[] values, float[] baselines)
+internal sealed class ItemColumns(int[] start, int[] users, float[] values, float[] baselines, float[]? inputs = null)
 {
     public float[] Baselines { get; } = baselines;
+
+    /// <summary>The encoder's input of each entry (<see cref="Values"/> unless the input is raw and the target a residual).</summary>
+    public float[] Inputs { get; } = inputs ?? values;
 
     public int[] Start { get; } = start;
 
@@ -396,9 +419,15 @@ internal sealed class ItemColumns(int[] start, int[] users, float[] values, floa
     /// <summary>No entries for any of <paramref name="items"/> movies.</summary>
     public static ItemColumns Empty(int items) => new(new int[items + 1], [], [], []);
 
-    /// <summary>Splits the ratings; a null <paramref name="baseline"/> keeps raw ratings (baselines 0).</summary>
-    public static (ItemColumns Fit, ItemColumns Validation) Split(RatingMatrix train, BiasBaseline? baseline, double fraction, Random random)
+    /// <summary>
+    /// Splits the ratings; a null <paramref name="baseline"/> keeps raw ratings as targets (baselines 0), and
+    /// <paramref name="rawInput"/> feeds the encoder raw ratings whatever the targets.
+    /// </summary>
+    public static (ItemColumns Fit, ItemColumns Validation) Split(RatingMatrix train, BiasBaseline? baseline, double fraction, Random random, bool rawInput = false)
     {
+        bool separate = rawInput && baseline is not null;
+        var fitInputs = new List<float>(separate ? train.Count : 0);
+        var valInputs = new List<float>();
         int items = train.ItemCount;
         int[] fitStart = new int[items + 1], valStart = new int[items + 1];
         var fitUsers = new List<int>(train.Count);
@@ -419,13 +448,18 @@ internal sealed class ItemColumns(int[] start, int[] users, float[] values, floa
                 (hold ? valUsers : fitUsers).Add(us[e]);
                 (hold ? valValues : fitValues).Add(rs[e] - b);
                 (hold ? valBase : fitBase).Add(b);
+                if (separate)
+                {
+                    (hold ? valInputs : fitInputs).Add(rs[e]);
+                }
             }
 
             fitStart[i + 1] = fitUsers.Count;
             valStart[i + 1] = valUsers.Count;
         }
 
-        return (new ItemColumns(fitStart, [.. fitUsers], [.. fitValues], [.. fitBase]), new ItemColumns(valStart, [.. valUsers], [.. valValues], [.. valBase]));
+        return (new ItemColumns(fitStart, [.. fitUsers], [.. fitValues], [.. fitBase], separate ? [.. fitInputs] : null),
+            new ItemColumns(valStart, [.. valUsers], [.. valValues], [.. valBase], separate ? [.. valInputs] : null));
     }
 }
 
@@ -597,7 +631,7 @@ internal sealed class AutoRecNetwork
         float c = Y.Length > 0 && to > from ? 1f / MathF.Sqrt(to - from) : 0f;
         for (int e = from; e < to; e++)
         {
-            TensorPrimitives.MultiplyAdd(V.AsSpan(input.Users[e] * Hidden, Hidden), input.Values[e], h, h);
+            TensorPrimitives.MultiplyAdd(V.AsSpan(input.Users[e] * Hidden, Hidden), input.Inputs[e], h, h);
             if (c != 0f)
             {
                 TensorPrimitives.MultiplyAdd(Y.AsSpan(input.Users[e] * Hidden, Hidden), c, h, h);
@@ -605,6 +639,82 @@ internal sealed class AutoRecNetwork
         }
 
         TensorPrimitives.Sigmoid(h, h);
+    }
+
+    /// <summary>
+    /// As <see cref="Backward"/>, but each of movie i's ratings is predicted from the code of its other ratings (leave
+    /// one out): z_-u = z - x_u V_u - c Y_u, so the network never sees the rating it must reconstruct, as at test time,
+    /// where a movie's code holds all its training ratings and none of the tested ones. The cost stays O(ratings x hidden).
+    /// </summary>
+    public double BackwardLeaveOneOut(ItemColumns fit, int i, AutoRecNetwork g, LeaveOneOutBuffers buffers)
+    {
+        int from = fit.Start[i], to = fit.Start[i + 1], k = Hidden;
+        if (to == from)
+        {
+            return 0;
+        }
+
+        Span<float> z = buffers.Z, hu = buffers.H, dzAll = buffers.DzAll;
+        Span<float> dzStore = buffers.Store(to - from);
+        float c = Y.Length > 0 ? 1f / MathF.Sqrt(to - from) : 0f;
+        B.CopyTo(z);
+        for (int e = from; e < to; e++)
+        {
+            int u = fit.Users[e];
+            TensorPrimitives.MultiplyAdd(V.AsSpan(u * k, k), fit.Inputs[e], z, z);
+            if (c != 0f)
+            {
+                TensorPrimitives.MultiplyAdd(Y.AsSpan(u * k, k), c, z, z);
+            }
+        }
+
+        dzAll.Clear();
+        double sse = 0;
+        for (int e = from; e < to; e++)
+        {
+            int u = fit.Users[e];
+            TensorPrimitives.MultiplyAdd(V.AsSpan(u * k, k), -fit.Inputs[e], z, hu);
+            if (c != 0f)
+            {
+                TensorPrimitives.MultiplyAdd(Y.AsSpan(u * k, k), -c, hu, hu);
+            }
+
+            TensorPrimitives.Sigmoid(hu, hu);
+            Span<float> wu = W.AsSpan(u * k, k);
+            float err = C[u] + TensorPrimitives.Dot(wu, hu) - fit.Values[e];
+            sse += err * err;
+            g.C[u] += err;
+            Span<float> gw = g.W.AsSpan(u * k, k);
+            TensorPrimitives.MultiplyAdd(hu, err, gw, gw);
+
+            // dz_-u = err W_u h (1 - h).
+            Span<float> dz = dzStore.Slice((e - from) * k, k);
+            TensorPrimitives.Multiply(hu, hu, dz);
+            TensorPrimitives.Subtract(hu, dz, dz);
+            TensorPrimitives.Multiply(dz, wu, dz);
+            TensorPrimitives.Multiply(dz, err, dz);
+            TensorPrimitives.Add(dzAll, dz, dzAll);
+        }
+
+        TensorPrimitives.Add(g.B, dzAll, g.B);
+
+        // Rating u' feeds every code but its own: its weights get the sum of the others' dz.
+        for (int e = from; e < to; e++)
+        {
+            int u = fit.Users[e];
+            ReadOnlySpan<float> dz = dzStore.Slice((e - from) * k, k);
+            Span<float> gv = g.V.AsSpan(u * k, k);
+            TensorPrimitives.MultiplyAdd(dzAll, fit.Inputs[e], gv, gv);
+            TensorPrimitives.MultiplyAdd(dz, -fit.Inputs[e], gv, gv);
+            if (c != 0f)
+            {
+                Span<float> gy = g.Y.AsSpan(u * k, k);
+                TensorPrimitives.MultiplyAdd(dzAll, c, gy, gy);
+                TensorPrimitives.MultiplyAdd(dz, -c, gy, gy);
+            }
+        }
+
+        return sse;
     }
 
     /// <summary>
@@ -627,7 +737,7 @@ internal sealed class AutoRecNetwork
             for (int e = from; e < to; e++)
             {
                 bool drop = random.NextDouble() < dropout;
-                input[e - from] = drop ? 0f : fit.Values[e] * scale;
+                input[e - from] = drop ? 0f : fit.Inputs[e] * scale;
                 if (implicitInput is not null)
                 {
                     implicitInput[e - from] = drop ? 0f : c;
@@ -677,7 +787,7 @@ internal sealed class AutoRecNetwork
         TensorPrimitives.Add(g.B, dh, g.B);
         for (int e = from; e < to; e++)
         {
-            float x = input is null ? fit.Values[e] : input[e - from];
+            float x = input is null ? fit.Inputs[e] : input[e - from];
             if (x != 0f)
             {
                 Span<float> gv = g.V.AsSpan(fit.Users[e] * Hidden, Hidden);
@@ -754,6 +864,29 @@ internal sealed class AutoRecNetwork
             }
         });
         return codes;
+    }
+}
+
+/// <summary>One thread's scratch space for <see cref="AutoRecNetwork.BackwardLeaveOneOut"/>.</summary>
+internal sealed class LeaveOneOutBuffers(int hidden)
+{
+    private float[] _store = [];
+
+    public float[] Z { get; } = new float[hidden];
+
+    public float[] H { get; } = new float[hidden];
+
+    public float[] DzAll { get; } = new float[hidden];
+
+    /// <summary>Room for one dz vector per rating of a movie with <paramref name="ratings"/> ratings.</summary>
+    public Span<float> Store(int ratings)
+    {
+        if (_store.Length < ratings * Z.Length)
+        {
+            _store = new float[ratings * Z.Length];
+        }
+
+        return _store.AsSpan(0, ratings * Z.Length);
     }
 }
 
