@@ -113,7 +113,10 @@ public static class ModelRegistry
         },
         new ModelAlgorithm<SvdOptions>("svdpp", "SVD++: factorization with implicit feedback from what each user rated", SvdPlusPlusTrainer.Defaults, MatrixFactorizationModel.Kind, MatrixFactorizationModel.Read, (o, _, _) => new SvdPlusPlusTrainer(o)),
         new ModelAlgorithm<AlsOptions>("als", "biased matrix factorization by alternating least squares", new(), MatrixFactorizationModel.Kind, MatrixFactorizationModel.Read, (o, _, _) => new AlsTrainer(o)),
-        new ModelAlgorithm<ImplicitAlsOptions>("implicit-als", "implicit-feedback ALS (Hu, Koren, Volinsky) for top-N ranking; baseline rating predictions", new(), ImplicitFactorizationModel.Kind, (_, r, t, f) => ImplicitFactorizationModel.Read(r, t, f), (o, _, _) => new ImplicitAlsTrainer(o)),
+        new ModelAlgorithm<ImplicitAlsOptions>("implicit-als", "implicit-feedback ALS (Hu, Koren, Volinsky) for top-N ranking; baseline rating predictions", new(), ImplicitFactorizationModel.Kind, (_, r, t, f) => ImplicitFactorizationModel.Read(r, t, f), (o, _, _) => new ImplicitAlsTrainer(o))
+        {
+            SizedDefaults = ImplicitAlsOptions.ForRatings,
+        },
         new ModelAlgorithm<EaseOptions>("ease", "EASE^R closed-form item-item model for top-N ranking (most-rated movies); baseline rating predictions", new(), EaseModel.Kind, (_, r, t, f) => EaseModel.Read(r, t, f), (o, _, _) => new EaseTrainer(o)),
         new ModelAlgorithm<AutoRecOptions>("autorec", "item-based AutoRec: each movie's ratings and who rated it through a 150-unit sigmoid autoencoder to baseline residuals, each rating predicted from the movie's other ratings (leave one out), full-batch L-BFGS with early stopping, then refit on all ratings and averaged with the validated network", new(), AutoRecModel.Kind, (_, r, t, f) => AutoRecModel.Read(r, t, f), (o, _, _) => new AutoRecTrainer(o)),
         new ModelAlgorithm<DeepMfOptions>("deep-mf", "deep MF: user and movie embeddings through dense layers with batch normalization, ReLU and dropout, plus biases and p_u . q_i (early stopping, then the refit on all ratings averaged with the validated network)", new(), DeepMfModel.Kind, DeepMfModel.Read, (o, n, _) => new DeepMfTrainer(o, n)),

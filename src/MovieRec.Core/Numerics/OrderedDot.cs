@@ -272,13 +272,94 @@ internal sealed class OrderedDot
         Accumulate(ref MemoryMarshal.GetReference(matrix), index, gathered, weight, offset, v, accumulator);
     }
 
+    /// <summary>
+    /// As <see cref="GatherAccumulateRows(ReadOnlySpan{float}, ReadOnlySpan{int}, Span{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float})"/>
+    /// over a matrix held as bfloat16 (<see cref="ToBfloat16"/>): each gathered row is widened to floats exactly
+    /// (<see cref="FromBfloat16"/>), so the result is that of the float method over the widened matrix, bit for bit, from half
+    /// the bytes.
+    /// </summary>
+    public void GatherAccumulateRows(ReadOnlySpan<ushort> matrix, ReadOnlySpan<int> index, Span<float> gathered, ReadOnlySpan<float> weight, ReadOnlySpan<float> offset,
+        ReadOnlySpan<float> v, Span<float> accumulator)
+    {
+        int k = Length, n = weight.Length, rows = matrix.Length / k;
+        if (index.Length != n || gathered.Length < n * k || v.Length < k || accumulator.Length < k || (!offset.IsEmpty && offset.Length != n))
+        {
+            throw new ArgumentException("The index, rows, weights, vector and accumulator do not match.");
+        }
+
+        foreach (int i in index)
+        {
+            if ((uint)i >= (uint)rows)
+            {
+                throw new ArgumentOutOfRangeException(nameof(index), i, "A row index is outside the matrix.");
+            }
+        }
+
+        if (Width == 16 && Length == 64)
+        {
+            Accumulate512x4(ref Unsafe.NullRef<float>(), ref MemoryMarshal.GetReference(matrix), index, gathered, weight, offset, v, accumulator);
+            return;
+        }
+
+        // Other lengths: widen the rows into the buffer, then one pass over it.
+        for (int e = 0; e < n; e++)
+        {
+            FromBfloat16(matrix.Slice(index[e] * k, k), gathered.Slice(e * k, k));
+        }
+
+        Accumulate(ref MemoryMarshal.GetReference(gathered), default, default, weight, offset, v, accumulator);
+    }
+
+    /// <summary>The bfloat16 nearest each float (ties to even): its upper 16 bits after rounding; finite inputs only.</summary>
+    public static void ToBfloat16(ReadOnlySpan<float> source, Span<ushort> destination)
+    {
+        if (destination.Length < source.Length)
+        {
+            throw new ArgumentException("The destination is shorter than the source.", nameof(destination));
+        }
+
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            ref uint from = ref Unsafe.As<float, uint>(ref MemoryMarshal.GetReference(source));
+            ref ushort to = ref MemoryMarshal.GetReference(destination);
+            for (; i + 32 <= source.Length; i += 32)
+            {
+                Vector512<uint> a = Vector512.LoadUnsafe(ref from, (nuint)i), b = Vector512.LoadUnsafe(ref from, (nuint)(i + 16));
+                a = (a + Vector512.Create(0x7FFFu) + ((a >> 16) & Vector512<uint>.One)) >> 16;
+                b = (b + Vector512.Create(0x7FFFu) + ((b >> 16) & Vector512<uint>.One)) >> 16;
+                Vector512.Narrow(a, b).StoreUnsafe(ref to, (nuint)i);
+            }
+        }
+
+        for (; i < source.Length; i++)
+        {
+            uint bits = BitConverter.SingleToUInt32Bits(source[i]);
+            destination[i] = (ushort)((bits + 0x7FFFu + ((bits >> 16) & 1)) >> 16);
+        }
+    }
+
+    /// <summary>The float each bfloat16 stands for, exactly (its bits as the upper half of the float's).</summary>
+    public static void FromBfloat16(ReadOnlySpan<ushort> source, Span<float> destination)
+    {
+        if (destination.Length < source.Length)
+        {
+            throw new ArgumentException("The destination is shorter than the source.", nameof(destination));
+        }
+
+        for (int i = 0; i < source.Length; i++)
+        {
+            destination[i] = BitConverter.UInt32BitsToSingle((uint)source[i] << 16);
+        }
+    }
+
     // rows: the contiguous rows, or with an index the matrix the index points into (rows then copied into gathered).
     private void Accumulate(ref float rows, ReadOnlySpan<int> index, Span<float> gathered, ReadOnlySpan<float> weight, ReadOnlySpan<float> offset,
         ReadOnlySpan<float> v, Span<float> accumulator)
     {
         if (Width == 16 && Length == 64)
         {
-            Accumulate512x4(ref rows, index, gathered, weight, offset, v, accumulator);
+            Accumulate512x4(ref rows, ref Unsafe.NullRef<ushort>(), index, gathered, weight, offset, v, accumulator);
         }
         else if (Width == 16)
         {
@@ -371,9 +452,11 @@ internal sealed class OrderedDot
     // 64 floats in four 512-bit vectors: v and the accumulator stay in registers over all rows. Rows go 16 at a time: their
     // dot products first (the lanes summed by Sum16), then their multiply-adds in row order.
     [SkipLocalsInit]
-    private static void Accumulate512x4(ref float rows, ReadOnlySpan<int> index, Span<float> gathered, ReadOnlySpan<float> weight, ReadOnlySpan<float> offset,
+    // packed: with an index, the matrix as bfloat16 (rows is then unused), or a null reference.
+    private static void Accumulate512x4(ref float rows, ref ushort packed, ReadOnlySpan<int> index, Span<float> gathered, ReadOnlySpan<float> weight, ReadOnlySpan<float> offset,
         ReadOnlySpan<float> v, Span<float> accumulator)
     {
+        bool bfloat = !Unsafe.IsNullRef(ref packed);
         ref float x = ref MemoryMarshal.GetReference(v);
         ref float acc = ref MemoryMarshal.GetReference(accumulator);
         ref float copy = ref MemoryMarshal.GetReference(gathered);
@@ -391,8 +474,8 @@ internal sealed class OrderedDot
             Vector512<float> v0 = Vector512.LoadUnsafe(ref x, 0), v1 = Vector512.LoadUnsafe(ref x, 16), v2 = Vector512.LoadUnsafe(ref x, 32), v3 = Vector512.LoadUnsafe(ref x, 48);
             for (int j = 0; j < 16; j++)
             {
-                ref float y = ref RowAt(ref rows, index, e + j, gather);
-                Vector512<float> y0 = Vector512.LoadUnsafe(ref y, 0), y1 = Vector512.LoadUnsafe(ref y, 16), y2 = Vector512.LoadUnsafe(ref y, 32), y3 = Vector512.LoadUnsafe(ref y, 48);
+                Row4 y = bfloat ? PackedRowAt(ref packed, index, e + j) : new Row4(ref RowAt(ref rows, index, e + j, gather));
+                Vector512<float> y0 = y.Y0, y1 = y.Y1, y2 = y.Y2, y3 = y.Y3;
                 if (gather)
                 {
                     ref float to = ref Unsafe.Add(ref copy, (nint)(e + j) * 64);
@@ -427,8 +510,8 @@ internal sealed class OrderedDot
 
         for (; e < n; e++)
         {
-            ref float y = ref RowAt(ref rows, index, e, gather);
-            Vector512<float> y0 = Vector512.LoadUnsafe(ref y, 0), y1 = Vector512.LoadUnsafe(ref y, 16), y2 = Vector512.LoadUnsafe(ref y, 32), y3 = Vector512.LoadUnsafe(ref y, 48);
+            Row4 y = bfloat ? PackedRowAt(ref packed, index, e) : new Row4(ref RowAt(ref rows, index, e, gather));
+            Vector512<float> y0 = y.Y0, y1 = y.Y1, y2 = y.Y2, y3 = y.Y3;
             if (gather)
             {
                 ref float to = ref Unsafe.Add(ref copy, (nint)e * 64);
@@ -445,6 +528,45 @@ internal sealed class OrderedDot
             ((y2 * s) + Vector512.LoadUnsafe(ref acc, 32)).StoreUnsafe(ref acc, 32);
             ((y3 * s) + Vector512.LoadUnsafe(ref acc, 48)).StoreUnsafe(ref acc, 48);
         }
+    }
+
+    // A row of 64 floats in four vectors.
+    private readonly struct Row4
+    {
+        public readonly Vector512<float> Y0, Y1, Y2, Y3;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Row4(ref float y)
+        {
+            Y0 = Vector512.LoadUnsafe(ref y, 0);
+            Y1 = Vector512.LoadUnsafe(ref y, 16);
+            Y2 = Vector512.LoadUnsafe(ref y, 32);
+            Y3 = Vector512.LoadUnsafe(ref y, 48);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Row4(Vector512<ushort> low, Vector512<ushort> high)
+        {
+            Y0 = (Vector512.WidenLower(low) << 16).AsSingle();
+            Y1 = (Vector512.WidenUpper(low) << 16).AsSingle();
+            Y2 = (Vector512.WidenLower(high) << 16).AsSingle();
+            Y3 = (Vector512.WidenUpper(high) << 16).AsSingle();
+        }
+    }
+
+    // The bfloat16 matrix row index[e], widened (asking for the row PrefetchDistance ahead as well: two cache lines).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe Row4 PackedRowAt(ref ushort packed, ReadOnlySpan<int> index, int e)
+    {
+        if (e + PrefetchDistance < index.Length && Sse.IsSupported)
+        {
+            ushort* p = (ushort*)Unsafe.AsPointer(ref Unsafe.Add(ref packed, (nint)index[e + PrefetchDistance] * 64));
+            Sse.Prefetch0(p);
+            Sse.Prefetch0(p + 32);
+        }
+
+        ref ushort row = ref Unsafe.Add(ref packed, (nint)index[e] * 64);
+        return new Row4(Vector512.LoadUnsafe(ref row, 0), Vector512.LoadUnsafe(ref row, 32));
     }
 
     // Row e of the contiguous rows, or the matrix row index[e] (asking for the row PrefetchDistance ahead as well).

@@ -1,4 +1,6 @@
 using System.Numerics.Tensors;
+using MovieRec.Core.Data;
+using MovieRec.Core.Models;
 using MovieRec.Core.Models.Factorization;
 using MovieRec.Core.Numerics;
 
@@ -134,13 +136,114 @@ public sealed class ImplicitAlsKernelTests
     [Fact]
     public void Huge_page_floats_start_as_zeros_and_hold_what_is_written()
     {
-        using var floats = new HugePageFloats(3 * 1000 * 1000);
+        using var floats = new HugePageMemory<float>(3 * 1000 * 1000);
         Assert.Equal(3_000_000, floats.Span.Length);
         Assert.True(floats.Span.IndexOfAnyExcept(0f) < 0);
         floats.Span[2_999_999] = 5f;
         Assert.Equal(5f, floats.Memory.Span[^1]);
         ((IDisposable)floats).Dispose();
         Assert.Throws<ObjectDisposedException>(() => floats.Span.Length);
+    }
+
+    [Fact]
+    public void Bfloat16_rounds_to_the_nearest_even_and_widens_exactly()
+    {
+        // Ties: 1 + 2^-8 lies halfway between 1 and 1 + 2^-7 (goes to 1, even); 1 + 3 x 2^-8 between 1 + 2^-7 and 1 + 2^-6 (goes up, even).
+        float[] cases = [1f, 1f + MathF.Pow(2, -8), 1f + (3 * MathF.Pow(2, -8)), 1f + MathF.Pow(2, -8) + MathF.Pow(2, -20), -2.5f, 0f, -0f, 1e-40f, -3.3e38f];
+        float[] expected = [1f, 1f, 1f + MathF.Pow(2, -6), 1f + MathF.Pow(2, -7), -2.5f, 0f, -0f, Nearest(1e-40f), Nearest(-3.3e38f)];
+
+        // 1,000 values over many binades (the vector path and its scalar tail) against a rounding by comparing the neighbours.
+        var random = new Random(5);
+        float[] source = [.. cases, .. Enumerable.Range(0, 1000).Select(_ => (float)(((random.NextDouble() * 2) - 1) * Math.Pow(2, random.Next(-30, 30))))];
+        ushort[] packed = new ushort[source.Length];
+        float[] widened = new float[source.Length];
+        OrderedDot.ToBfloat16(source, packed);
+        OrderedDot.FromBfloat16(packed, widened);
+
+        for (int i = 0; i < cases.Length; i++)
+        {
+            Assert.Equal(BitConverter.SingleToUInt32Bits(expected[i]), BitConverter.SingleToUInt32Bits(widened[i]));
+        }
+
+        for (int i = 0; i < source.Length; i++)
+        {
+            Assert.Equal(Nearest(source[i]), widened[i]);
+            Assert.Equal(0u, BitConverter.SingleToUInt32Bits(widened[i]) & 0xFFFF);
+        }
+
+        // The bfloat16 nearest to f: of the two neighbours that keep 16 bits, the closer, on a tie the one with an even last bit.
+        static float Nearest(float f)
+        {
+            uint bits = BitConverter.SingleToUInt32Bits(f);
+            float down = BitConverter.UInt32BitsToSingle(bits & 0xFFFF0000u), up = BitConverter.UInt32BitsToSingle((bits & 0xFFFF0000u) + 0x10000u);
+            double toDown = Math.Abs((double)f - down), toUp = Math.Abs((double)up - f);
+            return toDown < toUp ? down : toUp < toDown ? up : ((BitConverter.SingleToUInt32Bits(down) >> 16) & 1) == 0 ? down : up;
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Lengths))]
+    public void A_gather_from_bfloat16_is_the_float_gather_over_the_widened_rows_bit_for_bit(int k)
+    {
+        OrderedDot? kernel = OrderedDot.For(k);
+        if (kernel is null)
+        {
+            return;
+        }
+
+        var random = new Random(200 + k);
+        int n = 37, matrixRows = 90;
+        float[] matrix = Vector(random, matrixRows * k, 0.3f), v = Vector(random, k, 0.3f), weight = Vector(random, n, 4), offset = Vector(random, n, 5);
+        int[] index = [.. Enumerable.Range(0, n).Select(_ => random.Next(matrixRows))];
+        ushort[] packed = new ushort[matrix.Length];
+        float[] widened = new float[matrix.Length];
+        OrderedDot.ToBfloat16(matrix, packed);
+        OrderedDot.FromBfloat16(packed, widened);
+        Assert.NotEqual(matrix, widened);
+
+        foreach (bool residual in new[] { true, false })
+        {
+            float[] start = Vector(random, k, 1), expected = [.. start], fromPacked = [.. start], gatheredFloat = new float[n * k], gatheredPacked = new float[n * k];
+            kernel.GatherAccumulateRows(widened, index, gatheredFloat, weight, residual ? offset : default, v, expected);
+            kernel.GatherAccumulateRows(packed, index, gatheredPacked, weight, residual ? offset : default, v, fromPacked);
+
+            Assert.Equal(expected, fromPacked);
+            Assert.Equal(gatheredFloat, gatheredPacked);
+        }
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => kernel.GatherAccumulateRows(packed, [1, matrixRows], new float[2 * k], [1f, 1f], default, v, new float[k]));
+    }
+
+    [Fact]
+    public void A_fit_from_bfloat16_copies_is_another_model_that_ranks_as_the_float_fit_does()
+    {
+        RatingMatrix ratings = RatingMatrix.Build(Fixtures.SyntheticRatings(users: 300, movies: 200));
+        var options = new ImplicitAlsOptions { Factors = 64, Iterations = 8 };
+        var plain = (ImplicitFactorizationModel)new ImplicitAlsTrainer(options).Fit(ratings, new TrainingOptions { Threads = 2 });
+        var packed = (ImplicitFactorizationModel)new ImplicitAlsTrainer(options with { Bfloat16 = true }).Fit(ratings, new TrainingOptions { Threads = 2 });
+
+        double difference = 0, norm = 0;
+        int overlap = 0;
+        float[] a = new float[ratings.ItemCount], b = new float[ratings.ItemCount];
+        for (int u = 0; u < ratings.UserCount; u++)
+        {
+            for (int f = 0; f < 64; f++)
+            {
+                difference += Math.Pow(plain.UserFactors(u)[f] - packed.UserFactors(u)[f], 2);
+                norm += Math.Pow(plain.UserFactors(u)[f], 2);
+            }
+
+            plain.Score(u, a);
+            packed.Score(u, b);
+            overlap += Top(a).Intersect(Top(b)).Count();
+        }
+
+        // Not the float model (the option is used), but within bfloat16's rounding of it, with nearly the same top 10s.
+        Assert.True(difference > 0);
+        Assert.True(Math.Sqrt(difference / norm) < 0.01, $"relative difference of the user factors {Math.Sqrt(difference / norm)}");
+        Assert.True(overlap >= 0.95 * 10 * ratings.UserCount, $"{overlap} of {10 * ratings.UserCount} top-10 entries shared");
+
+        static IEnumerable<int> Top(float[] scores) => Enumerable.Range(0, scores.Length).OrderByDescending(i => scores[i]).Take(10);
     }
 
     [Fact]
@@ -178,6 +281,19 @@ public sealed class ImplicitAlsKernelTests
 
         // The fused kernels and one TensorPrimitives call per rating give the same floats.
         Assert.Equal(perRating, fused);
+
+        // From a bfloat16 copy: the same floats as solving over the widened rows, by either path, and not those of the float rows.
+        ushort[] packed = new ushort[fixedFactors.Length];
+        float[] widened = new float[fixedFactors.Length];
+        OrderedDot.ToBfloat16(fixedFactors, packed);
+        OrderedDot.FromBfloat16(packed, widened);
+        float[] fusedPacked = [.. start], perRatingPacked = [.. start], overWidened = [.. start];
+        new ImplicitRowSolver(k, OrderedDot.For(k)).Solve(gram, fixedFactors, packed, index, values, alpha, weightByRating, steps, fusedPacked);
+        new ImplicitRowSolver(k, null).Solve(gram, fixedFactors, packed, index, values, alpha, weightByRating, steps, perRatingPacked);
+        new ImplicitRowSolver(k, null).Solve(gram, widened, index, values, alpha, weightByRating, steps, overWidened);
+        Assert.Equal(overWidened, fusedPacked);
+        Assert.Equal(overWidened, perRatingPacked);
+        Assert.NotEqual(fused, fusedPacked);
 
         // A textbook conjugate gradient in double precision over the explicit k x k system, the same steps from the same start.
         double[] a = new double[k * k], b = new double[k];

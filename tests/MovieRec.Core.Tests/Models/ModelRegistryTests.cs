@@ -35,6 +35,24 @@ public sealed class ModelRegistryTests : IDisposable
     }
 
     [Fact]
+    public void Implicit_als_gathers_from_bfloat16_copies_from_five_million_ratings_and_the_users_value_wins()
+    {
+        static ImplicitAlsOptions Options(int? ratings, Dictionary<string, string>? set = null) =>
+            (ImplicitAlsOptions)ModelRegistry.Resolve("implicit-als", new ModelContext() { TrainingRatings = ratings }, set).Options;
+
+        // Below the threshold the declared defaults: float gathers, the same models (and README figures) as before.
+        Assert.Equal(new ImplicitAlsOptions(), Options(null));
+        Assert.Equal(new ImplicitAlsOptions(), Options(ImplicitAlsOptions.LargeRatings - 1));
+        Assert.False(new ImplicitAlsOptions().Bfloat16);
+
+        Assert.Equal(new ImplicitAlsOptions { Bfloat16 = true }, Options(ImplicitAlsOptions.LargeRatings));
+        Assert.Equal(new ImplicitAlsOptions { Bfloat16 = true, Factors = 64 }, Options(25_000_000, new() { ["factors"] = "64" }));
+        Assert.False(Options(25_000_000, new() { ["bfloat16"] = "false" }).Bfloat16);
+        Assert.True(Options(100_836, new() { ["bfloat16"] = "true" }).Bfloat16);
+        Assert.Equal(true, ModelRegistry.Resolve("implicit-als", new ModelContext() { TrainingRatings = 25_000_000 }).OptionValues["bfloat16"]);
+    }
+
+    [Fact]
     public void A_trained_bundle_records_the_size_scaled_options_it_used()
     {
         var context = new ModelContext() { TrainingRatings = 25_000_000 };

@@ -30,11 +30,30 @@ public sealed record ImplicitAlsOptions
     [Option("conjugate-gradient steps per solve", Min = 1, Max = 100)]
     public int ConjugateGradientSteps { get; init; } = 3;
 
+    /// <summary>
+    /// The per-rating terms of every solve read the fixed side's factor rows from a bfloat16 copy of them (widened to float
+    /// exactly as they are gathered), so each gathered row is 2 bytes per factor instead of 4; the Gram matrix, the solve
+    /// and the model stay float. Off by default; the registry turns it on from <see cref="LargeRatings"/> training ratings
+    /// (<see cref="ForRatings"/>), where the gathers are most of the time.
+    /// </summary>
+    [Option("the per-rating terms read the fixed side's factors from a bfloat16 copy (half the bytes gathered; Gram matrix, solve and model stay float); on from 5,000,000 training ratings")]
+    public bool Bfloat16 { get; init; }
+
     [Option("standard deviation of the initial factors", Min = 0, Max = 1)]
     public double InitStd { get; init; } = 0.01;
 
     [Option("random seed of initialisation", Min = 0, Max = int.MaxValue)]
     public int Seed { get; init; } = 42;
+
+    /// <summary>From this many training ratings up, the registry's <c>implicit-als</c> gathers from bfloat16 copies (<see cref="Bfloat16"/>).</summary>
+    public const int LargeRatings = 5_000_000;
+
+    /// <summary>
+    /// The registry's size-scaled defaults for <c>implicit-als</c>: the declared defaults below <see cref="LargeRatings"/>
+    /// (so smaller models are the same floats as before), <see cref="Bfloat16"/> from there on. Options the user sets win.
+    /// </summary>
+    public static IReadOnlyDictionary<string, object> ForRatings(int ratings) =>
+        ratings < LargeRatings ? new Dictionary<string, object>() : new Dictionary<string, object> { ["bfloat16"] = true };
 
     public ImplicitAlsOptions Validate()
     {
@@ -69,8 +88,8 @@ public sealed class ImplicitAlsTrainer(ImplicitAlsOptions? options = null) : IRe
         var random = new Random(Options.Seed);
 
         // The factors live in huge-page memory while they are fitted (rows are gathered at random), the model gets arrays.
-        using var xs = new HugePageFloats(train.UserCount * k);
-        using var ys = new HugePageFloats(train.ItemCount * k);
+        using var xs = new HugePageMemory<float>(train.UserCount * k);
+        using var ys = new HugePageMemory<float>(train.ItemCount * k);
         Span<float> init = xs.Span;
         for (int n = 0; n < init.Length; n++)
         {
@@ -83,6 +102,13 @@ public sealed class ImplicitAlsTrainer(ImplicitAlsOptions? options = null) : IRe
             init[n] = (float)Gaussian.Next(random, Options.InitStd);
         }
 
+        // With Bfloat16 each side's bfloat16 copy, which its solve writes row by row (the movies' is needed first).
+        using HugePageMemory<ushort>? xp = Options.Bfloat16 ? new(train.UserCount * k) : null, yp = Options.Bfloat16 ? new(train.ItemCount * k) : null;
+        if (yp is not null)
+        {
+            OrderedDot.ToBfloat16(ys.Span, yp.Span);
+        }
+
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.EffectiveThreads, CancellationToken = options.CancellationToken };
         CsrSide users = CsrSide.Users(train), items = CsrSide.Items(train);
 
@@ -90,8 +116,8 @@ public sealed class ImplicitAlsTrainer(ImplicitAlsOptions? options = null) : IRe
         var solvers = new ConcurrentBag<ImplicitRowSolver>();
         for (int it = 0; it < Options.Iterations; it++)
         {
-            SolveSide(users, ys.Memory, train.ItemCount, xs.Memory, parallel, solvers);
-            SolveSide(items, xs.Memory, train.UserCount, ys.Memory, parallel, solvers);
+            SolveSide(users, ys.Memory, yp?.Memory ?? default, train.ItemCount, xs.Memory, xp?.Memory ?? default, parallel, solvers);
+            SolveSide(items, xs.Memory, xp?.Memory ?? default, train.UserCount, ys.Memory, yp?.Memory ?? default, parallel, solvers);
             options.Progress?.Report(new TrainingProgress(Name, it + 1, Options.Iterations));
         }
 
@@ -106,8 +132,12 @@ public sealed class ImplicitAlsTrainer(ImplicitAlsOptions? options = null) : IRe
             (float)Options.Alpha, (float)Options.Regularization, Options.WeightByRating);
     }
 
-    /// <summary>Updates every row of <paramref name="solve"/> given the fixed <paramref name="fixedFactors"/>.</summary>
-    private void SolveSide(CsrSide side, ReadOnlyMemory<float> fixedFactors, int fixedRows, Memory<float> solve, ParallelOptions parallel, ConcurrentBag<ImplicitRowSolver> solvers)
+    /// <summary>
+    /// Updates every row of <paramref name="solve"/> given the fixed <paramref name="fixedFactors"/>; with bfloat16 copies (not
+    /// empty), the per-rating terms read <paramref name="fixedPacked"/> and each solved row is also written to <paramref name="solvePacked"/>.
+    /// </summary>
+    private void SolveSide(CsrSide side, ReadOnlyMemory<float> fixedFactors, ReadOnlyMemory<ushort> fixedPacked, int fixedRows, Memory<float> solve, Memory<ushort> solvePacked,
+        ParallelOptions parallel, ConcurrentBag<ImplicitRowSolver> solvers)
     {
         (int[] rowStart, int[] index, float[] values) = (side.Start, side.Index, side.Values);
         int k = Options.Factors;
@@ -118,12 +148,19 @@ public sealed class ImplicitAlsTrainer(ImplicitAlsOptions? options = null) : IRe
             () => solvers.TryTake(out ImplicitRowSolver? reused) ? reused : new ImplicitRowSolver(k, kernel), (part, _, solver) =>
             {
                 ReadOnlySpan<float> fixedRowsSpan = fixedFactors.Span;
+                ReadOnlySpan<ushort> fixedPackedSpan = fixedPacked.Span;
                 Span<float> solved = solve.Span;
+                Span<ushort> solvedPacked = solvePacked.Span;
                 for (int row = bounds[part]; row < bounds[part + 1]; row++)
                 {
                     int from = rowStart[row], count = rowStart[row + 1] - from;
-                    solver.Solve(gram, fixedRowsSpan, index.AsSpan(from, count), values.AsSpan(from, count), (float)Options.Alpha, Options.WeightByRating,
-                        Options.ConjugateGradientSteps, solved.Slice(row * k, k));
+                    Span<float> xu = solved.Slice(row * k, k);
+                    solver.Solve(gram, fixedRowsSpan, fixedPackedSpan, index.AsSpan(from, count), values.AsSpan(from, count), (float)Options.Alpha, Options.WeightByRating,
+                        Options.ConjugateGradientSteps, xu);
+                    if (!solvedPacked.IsEmpty)
+                    {
+                        OrderedDot.ToBfloat16(xu, solvedPacked.Slice(row * k, k));
+                    }
                 }
 
                 return solver;
@@ -222,7 +259,8 @@ public sealed class ImplicitAlsTrainer(ImplicitAlsOptions? options = null) : IRe
 /// One thread's solver of implicit-als rows: a row's fixed-side factors are gathered once into a contiguous buffer, and
 /// its conjugate-gradient passes run over that buffer with the fused kernels of <see cref="OrderedDot"/> (where the
 /// factor count suits them; otherwise with one <c>TensorPrimitives</c> call per rating). Both give the same floats as
-/// solving with one <c>TensorPrimitives.Dot</c> and <c>MultiplyAdd</c> per rating straight from the factor matrix.
+/// solving with one <c>TensorPrimitives.Dot</c> and <c>MultiplyAdd</c> per rating straight from the factor matrix (or, with
+/// a bfloat16 copy of it, from that copy widened to floats).
 /// </summary>
 internal sealed class ImplicitRowSolver
 {
@@ -251,8 +289,17 @@ internal sealed class ImplicitRowSolver
     /// A few warm-started conjugate-gradient steps on (Y^T Y + reg I + sum_i (c_i - 1) y_i y_i^T) x = sum_i c_i y_i, over the
     /// row's rated <paramref name="index"/> (rows of <paramref name="fixedFactors"/>) with c_i = 1 + alpha x (value or 1).
     /// </summary>
-    public void Solve(float[] gram, ReadOnlySpan<float> fixedFactors, ReadOnlySpan<int> index, ReadOnlySpan<float> values, float alpha, bool weightByRating, int steps, Span<float> xu)
+    public void Solve(float[] gram, ReadOnlySpan<float> fixedFactors, ReadOnlySpan<int> index, ReadOnlySpan<float> values, float alpha, bool weightByRating, int steps, Span<float> xu) =>
+        Solve(gram, fixedFactors, default, index, values, alpha, weightByRating, steps, xu);
+
+    /// <summary>
+    /// As the other overload; where <paramref name="packedFactors"/> is not empty, the per-rating terms take the fixed rows from
+    /// it (the bfloat16 copy of <paramref name="fixedFactors"/>, widened exactly) instead of from <paramref name="fixedFactors"/>.
+    /// </summary>
+    public void Solve(float[] gram, ReadOnlySpan<float> fixedFactors, ReadOnlySpan<ushort> packedFactors, ReadOnlySpan<int> index, ReadOnlySpan<float> values, float alpha,
+        bool weightByRating, int steps, Span<float> xu)
     {
+        bool packed = !packedFactors.IsEmpty;
         int k = _k, n = index.Length;
         if (_confidence.Length < n)
         {
@@ -274,7 +321,14 @@ internal sealed class ImplicitRowSolver
         {
             for (int e = 0; e < n; e++)
             {
-                fixedFactors.Slice(index[e] * k, k).CopyTo(rows.Slice(e * k, k));
+                if (packed)
+                {
+                    OrderedDot.FromBfloat16(packedFactors.Slice(index[e] * k, k), rows.Slice(e * k, k));
+                }
+                else
+                {
+                    fixedFactors.Slice(index[e] * k, k).CopyTo(rows.Slice(e * k, k));
+                }
             }
         }
 
@@ -285,6 +339,10 @@ internal sealed class ImplicitRowSolver
         if (_kernel is null)
         {
             Accumulate(rows, weight, confidence, xu, r);
+        }
+        else if (packed)
+        {
+            _kernel.GatherAccumulateRows(packedFactors, index, rows, weight, confidence, xu, r);
         }
         else
         {
