@@ -19,6 +19,7 @@ public sealed class ReadmeTests
         Assert.Equal(options.FirstStartRetrySeconds.ToString(CultureInfo.InvariantCulture), DefaultOf("MovieRec:FirstStartRetrySeconds"));
         Assert.Equal(options.MaxRequestBodyBytes.ToString(CultureInfo.InvariantCulture), DefaultOf("MovieRec:MaxRequestBodyBytes"));
         Assert.Equal(options.RecommendationCacheSize.ToString(CultureInfo.InvariantCulture), DefaultOf("MovieRec:RecommendationCacheSize"));
+        Assert.Equal(options.ScoringConcurrency.ToString(CultureInfo.InvariantCulture), DefaultOf("MovieRec:ScoringConcurrency"));
         Assert.Equal(limits.PermitsPerSecond.ToString(CultureInfo.InvariantCulture), DefaultOf("MovieRec:RateLimit:PermitsPerSecond"));
         Assert.Equal(limits.AdminPermitsPerMinute.ToString(CultureInfo.InvariantCulture), DefaultOf("MovieRec:RateLimit:AdminPermitsPerMinute"));
         Assert.Equal(options.Metrics.Enabled ? "true" : "false", DefaultOf("MovieRec:Metrics:Enabled"));

@@ -15,6 +15,7 @@ public static class PredictionApi
     public static IEndpointRouteBuilder MapPredictionApi(this IEndpointRouteBuilder app)
     {
         RouteGroupBuilder api = app.MapGroup("/predict").WithTags("Predictions");
+        api.AddEndpointFilter(ScoringGate.Filter);
         api.MapPost("/", Predict).WithName("Predict").WithSummary("Predict the rating a user would give a movie")
             .ProducesProblem(StatusCodes.Status404NotFound);
         api.MapPost("/batch", PredictBatch).WithName("PredictBatch").WithSummary($"Predict many (user, movie) pairs with one model (at most {MaxBatch})")

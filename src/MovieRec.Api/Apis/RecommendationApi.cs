@@ -30,6 +30,7 @@ public static class RecommendationApi
     public static IEndpointRouteBuilder MapRecommendationApi(this IEndpointRouteBuilder app)
     {
         RouteGroupBuilder api = app.MapGroup("/recommend").WithTags("Recommendations");
+        api.AddEndpointFilter(ScoringGate.Filter);
         api.MapGet("/user", RecommendForUser).WithName("RecommendForUser")
             .WithSummary("Top-n movies (from offset) for a user in the data or with live ratings, best first, without what they rated; follows live ratings at once")
             .ProducesProblem(StatusCodes.Status404NotFound);

@@ -49,6 +49,7 @@ public static class HostingExtensions
         builder.Services.AddOptions<MovieRecOptions>().BindConfiguration(MovieRecOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<ModelHost>();
         builder.Services.AddSingleton<LiveFeedback>();
+        builder.Services.AddSingleton<ScoringGate>();
         builder.Services.AddSingleton<ApiKeyRing>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ExperimentService>();

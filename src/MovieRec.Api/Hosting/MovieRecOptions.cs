@@ -83,4 +83,11 @@ public sealed class MovieRecOptions
     /// <summary>Recommendation lists remembered per bundle (models are immutable, so a list never goes stale); 0 turns the cache off.</summary>
     [Range(0, 10_000_000)]
     public int RecommendationCacheSize { get; set; } = 100_000;
+
+    /// <summary>
+    /// Scoring requests (<c>/recommend</c>, <c>/predict</c>) whose handlers run at once; the rest wait their turn in arrival
+    /// order (see <see cref="ScoringGate"/>). 0 is no limit.
+    /// </summary>
+    [Range(0, 4096)]
+    public int ScoringConcurrency { get; set; }
 }
