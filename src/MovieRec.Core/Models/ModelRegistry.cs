@@ -118,7 +118,10 @@ public static class ModelRegistry
             SizedDefaults = ImplicitAlsOptions.ForRatings,
         },
         new ModelAlgorithm<EaseOptions>("ease", "EASE^R closed-form item-item model for top-N ranking (most-rated movies); baseline rating predictions", new(), EaseModel.Kind, (_, r, t, f) => EaseModel.Read(r, t, f), (o, _, _) => new EaseTrainer(o)),
-        new ModelAlgorithm<AutoRecOptions>("autorec", "item-based AutoRec: each movie's ratings and who rated it through a 150-unit sigmoid autoencoder to baseline residuals, each rating predicted from the movie's other ratings (leave one out), full-batch L-BFGS with early stopping, then refit on all ratings and averaged with the validated network", new(), AutoRecModel.Kind, (_, r, t, f) => AutoRecModel.Read(r, t, f), (o, _, _) => new AutoRecTrainer(o)),
+        new ModelAlgorithm<AutoRecOptions>("autorec", "item-based AutoRec: each movie's ratings and who rated it through a 150-unit sigmoid autoencoder to baseline residuals, each rating predicted from the movie's other ratings (leave one out), full-batch L-BFGS with early stopping, then refit on all ratings and averaged with the validated network", new(), AutoRecModel.Kind, (_, r, t, f) => AutoRecModel.Read(r, t, f), (o, _, _) => new AutoRecTrainer(o))
+        {
+            SizedDefaults = AutoRecOptions.ForRatings,
+        },
         new ModelAlgorithm<DeepMfOptions>("deep-mf", "deep MF: user and movie embeddings through dense layers with batch normalization, ReLU and dropout, plus biases and p_u . q_i (early stopping, then the refit on all ratings averaged with the validated network)", new(), DeepMfModel.Kind, DeepMfModel.Read, (o, n, _) => new DeepMfTrainer(o, n)),
         new ModelAlgorithm<KnnOptions>("user-knn", "user-based kNN: baseline rule, pearson-baseline, k 40 (Surprise KNNBaseline)", new(), KnnModel.Kind, KnnModel.Read, (o, n, _) => new UserKnnTrainer(o, n)),
         new ModelAlgorithm<KnnOptions>("item-knn", "item-based kNN: baseline rule, pearson-baseline, k 40 (Surprise KNNBaseline)", new(), KnnModel.Kind, KnnModel.Read, (o, n, _) => new ItemKnnTrainer(o, n)),

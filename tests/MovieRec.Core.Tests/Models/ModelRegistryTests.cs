@@ -4,7 +4,9 @@ using MovieRec.Core.Data;
 using MovieRec.Core.Models;
 using MovieRec.Core.Models.Ease;
 using MovieRec.Core.Models.Factorization;
+using MovieRec.Core.Models.Hybrid;
 using MovieRec.Core.Models.Neighborhood;
+using MovieRec.Core.Models.Neural;
 
 namespace MovieRec.Core.Tests.Models;
 
@@ -50,6 +52,29 @@ public sealed class ModelRegistryTests : IDisposable
         Assert.False(Options(25_000_000, new() { ["bfloat16"] = "false" }).Bfloat16);
         Assert.True(Options(100_836, new() { ["bfloat16"] = "true" }).Bfloat16);
         Assert.Equal(true, ModelRegistry.Resolve("implicit-als", new ModelContext() { TrainingRatings = 25_000_000 }).OptionValues["bfloat16"]);
+    }
+
+    [Fact]
+    public void Autorec_trains_with_adam_from_five_million_ratings_also_as_a_hybrid_base_and_the_users_value_wins()
+    {
+        static AutoRecOptions Options(int? ratings, Dictionary<string, string>? set = null) =>
+            (AutoRecOptions)ModelRegistry.Resolve("autorec", new ModelContext() { TrainingRatings = ratings }, set).Options;
+
+        // Below the threshold the declared defaults: full-batch L-BFGS (25 copies of the parameters), the README's figures.
+        Assert.Equal(AutoRecOptimizer.Lbfgs, new AutoRecOptions().Optimizer);
+        Assert.Equal(new AutoRecOptions(), Options(null));
+        Assert.Equal(new AutoRecOptions(), Options(100_000));
+        Assert.Equal(new AutoRecOptions(), Options(AutoRecOptions.LargeRatings - 1));
+
+        Assert.Equal(new AutoRecOptions { Optimizer = AutoRecOptimizer.Adam }, Options(AutoRecOptions.LargeRatings));
+        Assert.Equal(new AutoRecOptions { Optimizer = AutoRecOptimizer.Adam, Hidden = 64 }, Options(25_000_000, new() { ["hidden"] = "64" }));
+        Assert.Equal(AutoRecOptimizer.Lbfgs, Options(25_000_000, new() { ["optimizer"] = "lbfgs" }).Optimizer);
+
+        // The hybrid's bases are resolved by the registry with the same training-set size, so its autorec switches too.
+        AutoRecOptimizer BaseOptimizer(int ratings) => ModelRegistry.Hybrid(new HybridOptions { BaseModels = ["baseline", "autorec"] }, new ModelContext() { TrainingRatings = ratings })
+            .Bases.OfType<AutoRecTrainer>().Single().Options.Optimizer;
+        Assert.Equal(AutoRecOptimizer.Lbfgs, BaseOptimizer(100_000));
+        Assert.Equal(AutoRecOptimizer.Adam, BaseOptimizer(25_000_000));
     }
 
     [Fact]

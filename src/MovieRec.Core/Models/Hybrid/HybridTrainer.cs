@@ -128,6 +128,9 @@ public sealed class HybridTrainer(IReadOnlyList<IRecommenderTrainer> bases, IRec
 
     public HybridOptions Options { get; } = (options ?? new HybridOptions()).Validate();
 
+    /// <summary>The base trainers, in blend order (models that need a catalogue are absent when the registry had none).</summary>
+    public IReadOnlyList<IRecommenderTrainer> Bases => bases;
+
     public string Name { get; } = name;
 
     public IRecommenderModel Fit(RatingMatrix train, TrainingOptions? options = null)

@@ -108,6 +108,18 @@ public sealed record AutoRecOptions
     [Option("random seed of initialisation, batches and the validation split", Min = 0, Max = int.MaxValue)]
     public int Seed { get; init; } = 42;
 
+    /// <summary>From this many training ratings up, the registry's <c>autorec</c> (and the hybrid's autorec base) trains with Adam.</summary>
+    public const int LargeRatings = 5_000_000;
+
+    /// <summary>
+    /// The registry's size-scaled defaults for <c>autorec</c>: the declared defaults (full-batch L-BFGS) below
+    /// <see cref="LargeRatings"/>; from there on <see cref="AutoRecOptimizer.Adam"/>, since L-BFGS holds about 25
+    /// copies of the parameters (users x hidden x 3 floats each: about 7.3 GB for ml-25m's 162,541 users) and Adam
+    /// about four (parameters, gradient and two moments). Options the user sets win.
+    /// </summary>
+    public static IReadOnlyDictionary<string, object> ForRatings(int ratings) =>
+        ratings < LargeRatings ? new Dictionary<string, object>() : new Dictionary<string, object> { ["optimizer"] = AutoRecOptimizer.Adam };
+
     public AutoRecOptions Validate()
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Hidden, nameof(Hidden));
