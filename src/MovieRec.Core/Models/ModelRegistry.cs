@@ -126,7 +126,7 @@ public static class ModelRegistry
         new ModelAlgorithm<KnnOptions>("user-knn", "user-based kNN: baseline rule, pearson-baseline, k 40 (Surprise KNNBaseline)", new(), KnnModel.Kind, KnnModel.Read, (o, n, _) => new UserKnnTrainer(o, n)),
         new ModelAlgorithm<KnnOptions>("item-knn", "item-based kNN: baseline rule, pearson-baseline, k 40 (Surprise KNNBaseline)", new(), KnnModel.Kind, KnnModel.Read, (o, n, _) => new ItemKnnTrainer(o, n)),
         new ModelAlgorithm<ContentOptions>("content", "TF-IDF over genres, tags and title words (Microsoft.ML); cosine similarity, works for unrated movies", new(), ContentModel.Kind, (_, r, t, f) => ContentModel.Read(r, t, f), (o, _, c) => new ContentTrainer(c.Movies ?? [], c.Tags ?? [], o), needsCatalogue: true),
-        new ModelAlgorithm<HybridOptions>("hybrid", "stacked blend of baseline, item-knn, user-knn, svd, svdpp, als and content (feature-weighted ridge blender); top-N from ease, or LambdaMART over ease and implicit-als candidates (ranker=lambdaMart)", new(), HybridModel.Kind, HybridModel.Read, (o, n, c) => Hybrid(o, c, n), needsCatalogue: true),
+        new ModelAlgorithm<HybridOptions>("hybrid", "stacked blend of baseline, item-knn, user-knn, svd, svdpp, als, content and autorec (feature-weighted ridge blender); top-N from ease, or LambdaMART over ease and implicit-als candidates (ranker=lambdaMart)", new(), HybridModel.Kind, HybridModel.Read, (o, n, c) => Hybrid(o, c, n), needsCatalogue: true),
     ];
 
     /// <summary>Named option presets over one algorithm (Surprise's classes, a second blender).</summary>
@@ -143,8 +143,8 @@ public static class ModelRegistry
         Knn("item-knn-means", "item-knn", KnnPrediction.Means, KnnSimilarity.Msd, "KNNWithMeans"),
         Knn("item-knn-zscore", "item-knn", KnnPrediction.ZScore, KnnSimilarity.Msd, "KNNWithZScore"),
         Preset("hybrid-fasttree", "hybrid", "the hybrid with a FastTree (gradient-boosted trees) blender", new HybridOptions { Blender = HybridBlender.FastTree }),
-        Preset("hybrid-deep", "hybrid", "the hybrid with autorec, deep-mf and residual-mf as further bases (about 4x its fit time)",
-            new HybridOptions { BaseModels = [.. new HybridOptions().BaseModels, AutoRecTrainer.ModelName, DeepMfTrainer.DeepName, DeepMfTrainer.ResidualName] }),
+        Preset("hybrid-deep", "hybrid", "the hybrid (autorec included) with deep-mf and residual-mf as further bases (about twice its fit time)",
+            new HybridOptions { BaseModels = [.. new HybridOptions().BaseModels, DeepMfTrainer.DeepName, DeepMfTrainer.ResidualName] }),
     ];
 
     /// <summary>Every nameable model: each algorithm under its id with its defaults, followed by its presets.</summary>

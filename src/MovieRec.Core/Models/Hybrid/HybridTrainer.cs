@@ -40,7 +40,7 @@ public sealed record HybridOptions
     public HybridBlender Blender { get; init; } = HybridBlender.Linear;
 
     /// <summary>The rating models whose predictions are blended (content joins only where a catalogue is given).</summary>
-    public IReadOnlyList<string> BaseModels { get; init; } = ["baseline", "item-knn", "user-knn", "svd", "svdpp", "als", "content"];
+    public IReadOnlyList<string> BaseModels { get; init; } = ["baseline", "item-knn", "user-knn", "svd", "svdpp", "als", "content", "autorec"];
 
     /// <summary>The model whose ranking the hybrid's top-N uses (a blend of predicted ratings ranks poorly); the first candidate source of the learned ranker.</summary>
     public string RankingModel { get; init; } = "ease";
