@@ -213,7 +213,7 @@ public static class ModelRegistry
             .Where(n => !Info(n).NeedsCatalogue || context.Movies is { Count: > 0 })
             .Select(n => Create(n, baseContext))];
         return new HybridTrainer(Trainers(options.BaseModels), Create(options.RankingModel, baseContext), options, name,
-            Trainers(options.CandidateModels), Trainers(options.RankingFeatureModels));
+            Trainers(options.CandidateModels), Trainers(options.RankingFeatureModels), Trainers(options.FusionModels));
     }
 
     private static ModelInfo Preset(string name, string algorithm, string description, object options) =>

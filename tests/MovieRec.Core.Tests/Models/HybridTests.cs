@@ -102,6 +102,54 @@ public sealed class HybridTests
         }
     }
 
+    [Fact]
+    public void The_fused_ranker_adds_the_weighted_z_scores_of_item_knn_and_implicit_als_to_eases()
+    {
+        RatingMatrix m = RatingMatrix.Build(Fixtures.SyntheticRatings(80, 120, seed: 6));
+        var options = new HybridOptions { BaseModels = ["baseline", "item-knn"], Ranker = HybridRanker.Fusion, FusionWeight = 0.5 };
+        var hybrid = (HybridModel)ModelRegistry.Hybrid(options, new ModelContext()).Fit(m, new TrainingOptions { Threads = 1 });
+        IRecommenderModel[] models = [.. new[] { "ease", "item-knn", "implicit-als" }.Select(n => ModelRegistry.Create(n).Fit(m, new TrainingOptions { Threads = 1 }))];
+
+        Assert.Equal(HybridRanker.Fusion, hybrid.Ranker);
+        Assert.Equal(["ease", "item-knn", "implicit-als"], hybrid.RankingModels);
+        Assert.Null(hybrid.Capabilities.Explainable);
+        float[] scores = new float[m.ItemCount];
+        for (int u = 0; u < m.UserCount; u += 7)
+        {
+            hybrid.Score(u, scores);
+            HashSet<int> rated = [.. m.ItemsOf(u).ToArray()];
+            double[] expected = new double[m.ItemCount];
+            float[] easeScores = new float[m.ItemCount];
+            models[0].Score(u, easeScores);
+            for (int k = 0; k < models.Length; k++)
+            {
+                float[] s = new float[m.ItemCount];
+                models[k].Score(u, s);
+                double[] unrated = [.. Enumerable.Range(0, m.ItemCount).Where(i => !rated.Contains(i) && s[i] > -1e3f).Select(i => (double)s[i])];
+                double mean = unrated.Average(), sd = Math.Sqrt(unrated.Average(v => (v - mean) * (v - mean)));
+                for (int i = 0; i < m.ItemCount; i++)
+                {
+                    expected[i] += (k == 0 ? 1 : 0.5) * (s[i] - mean) / sd;
+                }
+            }
+
+            // Movies outside ease's selection (none here, where every movie is rated enough) would keep ease's low score.
+            Assert.All(easeScores, v => Assert.True(v > -1e3f));
+            for (int i = 0; i < m.ItemCount; i++)
+            {
+                Assert.Equal(expected[i], scores[i], 3);
+            }
+        }
+
+        // Saved and loaded, it ranks the same.
+        using var buffer = new MemoryStream();
+        ModelSerializer.Save(hybrid, buffer);
+        buffer.Position = 0;
+        IRecommenderModel loaded = ModelSerializer.Load(buffer);
+        Assert.Equal(HybridRanker.Fusion, ((HybridModel)loaded).Ranker);
+        Assert.Equal(hybrid.Recommend(m.Users.RawId(3), 10), loaded.Recommend(m.Users.RawId(3), 10));
+    }
+
     [SkippableFact]
     public void On_ml_latest_small_fold1_the_hybrid_beats_svd()
     {

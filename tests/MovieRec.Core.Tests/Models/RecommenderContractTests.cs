@@ -50,6 +50,9 @@ public sealed class RecommenderContractTests
             // The hybrid's learned ranker (LambdaMART over pooled candidates) and its pointwise objective.
             data.Add("hybrid|ranker=lambdaMart,candidates=15,rankerMinLeaf=5");
             data.Add("hybrid|ranker=lambdaMart,rankerObjective=pointwise,candidates=15,rankerMinLeaf=5");
+
+            // The hybrid's fused ranker (ease's z-scores plus a weight times item-knn's and implicit-als's).
+            data.Add("hybrid|ranker=fusion,fusionWeight=0.5");
             return data;
         }
     }

@@ -21,6 +21,9 @@ public enum HybridRanker
 
     /// <summary>LambdaMART (Microsoft.ML FastTree ranking) over candidates pooled from the ranking models.</summary>
     LambdaMart,
+
+    /// <summary>The ranking model's z-scores plus a weight times those of <see cref="HybridOptions.FusionModels"/> (score fusion).</summary>
+    Fusion,
 }
 
 /// <summary>What the learned ranker's trees are fitted to.</summary>
@@ -45,11 +48,17 @@ public sealed record HybridOptions
     /// <summary>The model whose ranking the hybrid's top-N uses (a blend of predicted ratings ranks poorly); the first candidate source of the learned ranker.</summary>
     public string RankingModel { get; init; } = "ease";
 
-    [Option("how the top-N is ranked: the ranking model's list (single) or LambdaMART over pooled candidates (lambdaMart)")]
+    [Option("how the top-N is ranked: the ranking model's list (single), LambdaMART over pooled candidates (lambdaMart) or the ranking model's z-scored scores plus fusionWeight times those of item-knn and implicit-als (fusion)")]
     public HybridRanker Ranker { get; init; } = HybridRanker.Single;
 
     /// <summary>Further models whose best unrated movies join the learned ranker's candidates (and whose scores and ranks are features).</summary>
     public IReadOnlyList<string> CandidateModels { get; init; } = ["implicit-als"];
+
+    /// <summary>Models whose per-user z-scored scores are added to the ranking model's with <c>hybrid.ranker=fusion</c>.</summary>
+    public IReadOnlyList<string> FusionModels { get; init; } = ["item-knn", "implicit-als"];
+
+    [Option("weight of each fused model's z-scores against the ranking model's with ranker=fusion", Min = 0, Max = 100, TuneMin = 0.05, TuneMax = 2, LogScale = true)]
+    public double FusionWeight { get; init; } = 0.7;
 
     /// <summary>Models whose scores are features of the learned ranker without adding candidates (content: similarity to the user's profile).</summary>
     public IReadOnlyList<string> RankingFeatureModels { get; init; } = ["content"];
@@ -118,8 +127,10 @@ public sealed record HybridOptions
 /// the inner split and on all ratings.
 /// </remarks>
 public sealed class HybridTrainer(IReadOnlyList<IRecommenderTrainer> bases, IRecommenderTrainer ranking, HybridOptions? options = null,
-    string name = HybridTrainer.ModelName, IReadOnlyList<IRecommenderTrainer>? candidateModels = null, IReadOnlyList<IRecommenderTrainer>? rankingFeatureModels = null) : IRecommenderTrainer
+    string name = HybridTrainer.ModelName, IReadOnlyList<IRecommenderTrainer>? candidateModels = null, IReadOnlyList<IRecommenderTrainer>? rankingFeatureModels = null,
+    IReadOnlyList<IRecommenderTrainer>? fusionModels = null) : IRecommenderTrainer
 {
+    private readonly IRecommenderTrainer[] _fusionModels = [.. fusionModels ?? []];
     private readonly IRecommenderTrainer[] _candidateModels = [.. candidateModels ?? []];
     private readonly IRecommenderTrainer[] _featureModels = [.. rankingFeatureModels ?? []];
 
@@ -234,7 +245,18 @@ public sealed class HybridTrainer(IReadOnlyList<IRecommenderTrainer> bases, IRec
             learned = new LearnedRanker(train, rankers, featureModels, rankerTrees, Options.Candidates, countScale, Options.RankerRelevance);
         }
 
-        return new HybridModel(Name, train, BiasBaseline.Default(train), fitted, rankingModel, weights, trees, countScale, learned)
+        FusionRanker? fusion = null;
+        if (Options.Ranker == HybridRanker.Fusion)
+        {
+            if (_fusionModels.Length == 0)
+            {
+                throw new InvalidOperationException("The hybrid's fused ranker has no models to fuse with its ranking model.");
+            }
+
+            fusion = new FusionRanker(train, [rankingModel, .. _fusionModels.Select(t => FitOrReuse(t, train, fitted, names, options, timings, "fusion"))], Options.FusionWeight);
+        }
+
+        return new HybridModel(Name, train, BiasBaseline.Default(train), fitted, rankingModel, weights, trees, countScale, learned, fusion)
         {
             FitTimings = timings,
         };
@@ -423,13 +445,17 @@ public sealed class HybridModel : RecommenderModel, IFoldIn, IExplainable
     private readonly double _countScale;
     private readonly RowStatistics _stats;
     private readonly LearnedRanker? _learned;
+    private readonly FusionRanker? _fusion;
     private readonly bool _interactions;
 
     // A blender byte with this bit set is followed by the learned ranker (payloads without it rank with the ranking model).
     private const byte LearnedRankerFlag = 0x80;
 
+    // A blender byte with this bit set is followed by the fused ranker.
+    private const byte FusionRankerFlag = 0x40;
+
     internal HybridModel(string name, RatingMatrix train, BiasBaseline fallback, IRecommenderModel[] bases, IRecommenderModel ranking, double[]? weights, TreeEnsemble? trees, double countScale,
-        LearnedRanker? learned = null)
+        LearnedRanker? learned = null, FusionRanker? fusion = null)
         : base(name, train, fallback)
     {
         _interactions = weights is not null && weights.Length == 1 + FeatureCount(bases.Length, true);
@@ -445,13 +471,17 @@ public sealed class HybridModel : RecommenderModel, IFoldIn, IExplainable
         _countScale = countScale;
         _stats = new RowStatistics(train, countScale);
         _learned = learned;
+        _fusion = learned is not null && fusion is not null ? throw new ArgumentException("A hybrid ranks with one ranker.", nameof(fusion)) : fusion;
     }
 
     /// <summary>How the top-N is ranked: the ranking model's list, or the learned ranker over pooled candidates.</summary>
-    public HybridRanker Ranker => _learned is null ? HybridRanker.Single : HybridRanker.LambdaMart;
+    public HybridRanker Ranker => _learned is not null ? HybridRanker.LambdaMart : _fusion is not null ? HybridRanker.Fusion : HybridRanker.Single;
 
     /// <summary>The learned ranker's candidate models (the ranking model first) and feature-only models; empty for a single ranker.</summary>
-    public IReadOnlyList<string> RankingModels => _learned is null ? [_ranking.Name] : [.. _learned.Rankers.Concat(_learned.FeatureModels).Select(m => m.Name)];
+    public IReadOnlyList<string> RankingModels =>
+        _learned is not null ? [.. _learned.Rankers.Concat(_learned.FeatureModels).Select(m => m.Name)]
+        : _fusion is not null ? [.. _fusion.Models.Select(m => m.Name)]
+        : [_ranking.Name];
 
     public IReadOnlyList<string> BaseModels => [.. _bases.Select(b => b.Name)];
 
@@ -472,6 +502,10 @@ public sealed class HybridModel : RecommenderModel, IFoldIn, IExplainable
         {
             _learned.Score(u, scores, Estimate);
         }
+        else if (_fusion is not null)
+        {
+            _fusion.Score(u, scores);
+        }
         else
         {
             _ranking.Score(u, scores);
@@ -485,6 +519,10 @@ public sealed class HybridModel : RecommenderModel, IFoldIn, IExplainable
         if (_learned is not null)
         {
             _learned.ScoreHistory(history, scores, Estimate);
+        }
+        else if (_fusion is not null)
+        {
+            _fusion.ScoreHistory(history, scores);
         }
         else if (_ranking is IFoldIn foldIn)
         {
@@ -513,8 +551,8 @@ public sealed class HybridModel : RecommenderModel, IFoldIn, IExplainable
         ModelCapabilities.Of(this) with
         {
             SimilarItems = _bases.Select(b => b.Capabilities.SimilarItems).FirstOrDefault(s => s is not null),
-            TopRanker = _learned is not null ? new LearnedTop(this, _learned) : _ranking is IFoldIn ? _ranking.Capabilities.TopRanker : null,
-            Explainable = _learned is null ? this : null,
+            TopRanker = _learned is not null ? new LearnedTop(this, _learned) : _fusion is null && _ranking is IFoldIn ? _ranking.Capabilities.TopRanker : null,
+            Explainable = _learned is null && _fusion is null ? this : null,
         };
 
     /// <summary>The learned ranker's top: the candidates' when they fill the page, else every movie's scores.</summary>
@@ -575,7 +613,7 @@ public sealed class HybridModel : RecommenderModel, IFoldIn, IExplainable
     protected internal override void WriteParameters(BinaryWriter writer)
     {
         writer.Write(_countScale);
-        writer.Write((byte)((byte)Blender | (_learned is null ? 0 : LearnedRankerFlag)));
+        writer.Write((byte)((byte)Blender | (_learned is null ? 0 : LearnedRankerFlag) | (_fusion is null ? 0 : FusionRankerFlag)));
         if (_trees is null)
         {
             ModelBinary.WriteArray<double>(writer, _weights);
@@ -594,6 +632,7 @@ public sealed class HybridModel : RecommenderModel, IFoldIn, IExplainable
         }
 
         _learned?.Write(writer, _bases);
+        _fusion?.Write(writer, _bases);
     }
 
     internal static HybridModel Read(string name, BinaryReader reader, RatingMatrix train, BiasBaseline fallback)
@@ -601,7 +640,8 @@ public sealed class HybridModel : RecommenderModel, IFoldIn, IExplainable
         double countScale = reader.ReadDouble();
         byte flags = reader.ReadByte();
         bool learned = (flags & LearnedRankerFlag) != 0;
-        var blender = (HybridBlender)(flags & ~LearnedRankerFlag);
+        bool fused = (flags & FusionRankerFlag) != 0;
+        var blender = (HybridBlender)(flags & ~(LearnedRankerFlag | FusionRankerFlag));
         if (blender is not (HybridBlender.Linear or HybridBlender.FastTree))
         {
             throw new InvalidDataException($"Unknown hybrid blender {(int)blender}: the file is damaged.");
@@ -622,7 +662,13 @@ public sealed class HybridModel : RecommenderModel, IFoldIn, IExplainable
         }
 
         LearnedRanker? ranker = learned ? LearnedRanker.Read(reader, train, models[..count], models[count]) : null;
-        return new HybridModel(name, train, fallback, models[..count], models[count], weights, trees, countScale, ranker);
+        FusionRanker? fusion = fused ? FusionRanker.Read(reader, train, models[..count], models[count]) : null;
+        if (ranker is not null && fusion is not null)
+        {
+            throw new InvalidDataException("A hybrid names both a learned and a fused ranker: the file is damaged.");
+        }
+
+        return new HybridModel(name, train, fallback, models[..count], models[count], weights, trees, countScale, ranker, fusion);
     }
 
     // A movie nobody rated goes to the content model, when the blend has one.
