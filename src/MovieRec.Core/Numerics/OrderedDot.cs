@@ -247,15 +247,11 @@ internal sealed class OrderedDot
         Accumulate(ref MemoryMarshal.GetReference(rows), default, default, weight, offset, v, accumulator);
     }
 
-    /// <summary>
-    /// As <see cref="AccumulateRows"/> over the rows <paramref name="index"/> of the row-major <paramref name="matrix"/>, which it
-    /// also copies, in order, into <paramref name="gathered"/>: one pass both gathers a row's factors and uses them, so the
-    /// memory reads of the next rows overlap the arithmetic of this one.
-    /// </summary>
-    public void GatherAccumulateRows(ReadOnlySpan<float> matrix, ReadOnlySpan<int> index, Span<float> gathered, ReadOnlySpan<float> weight, ReadOnlySpan<float> offset,
+    // The gather's arguments fit together and every index is a row of a matrix of that many values.
+    private void CheckGather(int values, ReadOnlySpan<int> index, Span<float> gathered, ReadOnlySpan<float> weight, ReadOnlySpan<float> offset,
         ReadOnlySpan<float> v, Span<float> accumulator)
     {
-        int k = Length, n = weight.Length, rows = matrix.Length / k;
+        int k = Length, n = weight.Length, rows = values / k;
         if (index.Length != n || gathered.Length < n * k || v.Length < k || accumulator.Length < k || (!offset.IsEmpty && offset.Length != n))
         {
             throw new ArgumentException("The index, rows, weights, vector and accumulator do not match.");
@@ -268,6 +264,17 @@ internal sealed class OrderedDot
                 throw new ArgumentOutOfRangeException(nameof(index), i, "A row index is outside the matrix.");
             }
         }
+    }
+
+    /// <summary>
+    /// As <see cref="AccumulateRows"/> over the rows <paramref name="index"/> of the row-major <paramref name="matrix"/>, which it
+    /// also copies, in order, into <paramref name="gathered"/>: one pass both gathers a row's factors and uses them, so the
+    /// memory reads of the next rows overlap the arithmetic of this one.
+    /// </summary>
+    public void GatherAccumulateRows(ReadOnlySpan<float> matrix, ReadOnlySpan<int> index, Span<float> gathered, ReadOnlySpan<float> weight, ReadOnlySpan<float> offset,
+        ReadOnlySpan<float> v, Span<float> accumulator)
+    {
+        CheckGather(matrix.Length, index, gathered, weight, offset, v, accumulator);
 
         Accumulate(ref MemoryMarshal.GetReference(matrix), index, gathered, weight, offset, v, accumulator);
     }
@@ -281,20 +288,8 @@ internal sealed class OrderedDot
     public void GatherAccumulateRows(ReadOnlySpan<ushort> matrix, ReadOnlySpan<int> index, Span<float> gathered, ReadOnlySpan<float> weight, ReadOnlySpan<float> offset,
         ReadOnlySpan<float> v, Span<float> accumulator)
     {
-        int k = Length, n = weight.Length, rows = matrix.Length / k;
-        if (index.Length != n || gathered.Length < n * k || v.Length < k || accumulator.Length < k || (!offset.IsEmpty && offset.Length != n))
-        {
-            throw new ArgumentException("The index, rows, weights, vector and accumulator do not match.");
-        }
-
-        foreach (int i in index)
-        {
-            if ((uint)i >= (uint)rows)
-            {
-                throw new ArgumentOutOfRangeException(nameof(index), i, "A row index is outside the matrix.");
-            }
-        }
-
+        CheckGather(matrix.Length, index, gathered, weight, offset, v, accumulator);
+        int k = Length, n = weight.Length;
         if (Width == 16 && Length == 64)
         {
             Accumulate512x4(ref Unsafe.NullRef<float>(), ref MemoryMarshal.GetReference(matrix), index, gathered, weight, offset, v, accumulator);
