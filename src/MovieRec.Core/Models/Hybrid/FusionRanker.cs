@@ -105,7 +105,11 @@ internal sealed class FusionRanker
         }
     }
 
-    private static void ScoreOne(IRecommenderModel model, int u, UserHistory? history, Span<float> target)
+    /// <summary>
+    /// One model's scores of every movie for user u, or for a live history: the model's fold-in where it has one, else the
+    /// history's known user's row, else the model's answer for an unknown user.
+    /// </summary>
+    internal static void ScoreOne(IRecommenderModel model, int u, UserHistory? history, Span<float> target)
     {
         if (history is null)
         {

@@ -136,22 +136,7 @@ internal sealed class LearnedRanker
         {
             IRecommenderModel model = m < rankers.Length ? rankers[m] : featureModels[m - rankers.Length];
             float[] s = scores[m] = new float[items];
-            if (history is null)
-            {
-                model.Score(u, s);
-            }
-            else if (model.Capabilities.FoldIn is { } foldIn)
-            {
-                foldIn.ScoreHistory(history, s);
-            }
-            else if (history.KnownUser >= 0)
-            {
-                model.Score(history.KnownUser, s);
-            }
-            else
-            {
-                ((RecommenderModel)model).ScoreUnknownUser(s);
-            }
+            FusionRanker.ScoreOne(model, u, history, s);
 
             int[] top = TopK.Select(s, depth, ratedSorted);
             best[m] = top.Length > 0 ? s[top[0]] : 0f;
