@@ -58,7 +58,7 @@ internal sealed class FusionRanker
         for (int m = 0; m < _models.Length; m++)
         {
             Span<float> target = m == 0 ? scores : s;
-            ScoreOne(_models[m], u, history, target);
+            RankerModels.Score(_models[m], u, history, target);
             double mean = 0, squares = 0;
             int count = 0;
             for (int i = 0; i < items; i++)
@@ -105,30 +105,6 @@ internal sealed class FusionRanker
         }
     }
 
-    /// <summary>
-    /// One model's scores of every movie for user u, or for a live history: the model's fold-in where it has one, else the
-    /// history's known user's row, else the model's answer for an unknown user.
-    /// </summary>
-    internal static void ScoreOne(IRecommenderModel model, int u, UserHistory? history, Span<float> target)
-    {
-        if (history is null)
-        {
-            model.Score(u, target);
-        }
-        else if (model.Capabilities.FoldIn is { } foldIn)
-        {
-            foldIn.ScoreHistory(history, target);
-        }
-        else if (history.KnownUser >= 0)
-        {
-            model.Score(history.KnownUser, target);
-        }
-        else
-        {
-            ((RecommenderModel)model).ScoreUnknownUser(target);
-        }
-    }
-
     /// <summary>Writes the fusion after the hybrid's models: the weight, then each fused model as its index among <paramref name="bases"/> or saved whole.</summary>
     public void Write(BinaryWriter writer, IRecommenderModel[] bases)
     {
@@ -136,14 +112,7 @@ internal sealed class FusionRanker
         writer.Write(_models.Length);
         foreach (IRecommenderModel model in _models.Skip(1))
         {
-            int at = Array.IndexOf(bases, model);
-            writer.Write(at);
-            if (at < 0)
-            {
-                using var buffer = new MemoryStream();
-                ModelSerializer.Save(model, buffer, includeMatrix: false);
-                ModelBinary.WriteArray<byte>(writer, buffer.ToArray());
-            }
+            RankerModels.Write(writer, model, bases);
         }
     }
 
@@ -160,13 +129,7 @@ internal sealed class FusionRanker
         models[0] = ranking;
         for (int m = 1; m < count; m++)
         {
-            int at = reader.ReadInt32();
-            if (at >= bases.Length || at < -1)
-            {
-                throw new InvalidDataException($"The fused ranker names base model {at} of {bases.Length}: the file is damaged.");
-            }
-
-            models[m] = at >= 0 ? bases[at] : ModelSerializer.Load(new MemoryStream(ModelBinary.ReadArray<byte>(reader)), train);
+            models[m] = RankerModels.Read(reader, train, bases, "fused ranker");
         }
 
         return new FusionRanker(train, models, weight);

@@ -136,7 +136,7 @@ internal sealed class LearnedRanker
         {
             IRecommenderModel model = m < rankers.Length ? rankers[m] : featureModels[m - rankers.Length];
             float[] s = scores[m] = new float[items];
-            FusionRanker.ScoreOne(model, u, history, s);
+            RankerModels.Score(model, u, history, s);
 
             int[] top = TopK.Select(s, depth, ratedSorted);
             best[m] = top.Length > 0 ? s[top[0]] : 0f;
@@ -209,14 +209,7 @@ internal sealed class LearnedRanker
         writer.Write(_featureModels.Length);
         foreach (IRecommenderModel model in _rankers.Skip(1).Concat(_featureModels))
         {
-            int at = Array.IndexOf(bases, model);
-            writer.Write(at);
-            if (at < 0)
-            {
-                using var buffer = new MemoryStream();
-                ModelSerializer.Save(model, buffer, includeMatrix: false);
-                ModelBinary.WriteArray<byte>(writer, buffer.ToArray());
-            }
+            RankerModels.Write(writer, model, bases);
         }
 
         Trees.Write(writer);
@@ -237,13 +230,7 @@ internal sealed class LearnedRanker
         models[0] = ranking;
         for (int m = 1; m < models.Length; m++)
         {
-            int at = reader.ReadInt32();
-            if (at >= bases.Length || at < -1)
-            {
-                throw new InvalidDataException($"The learned ranker names base model {at} of {bases.Length}: the file is damaged.");
-            }
-
-            models[m] = at >= 0 ? bases[at] : ModelSerializer.Load(new MemoryStream(ModelBinary.ReadArray<byte>(reader)), train);
+            models[m] = RankerModels.Read(reader, train, bases, "learned ranker");
         }
 
         return new LearnedRanker(train, models[..rankers], models[rankers..], TreeEnsemble.Read(reader), depth, countScale, relevance);
