@@ -124,7 +124,7 @@ public static class ModelRegistry
         },
         new ModelAlgorithm<DeepMfOptions>("deep-mf", "deep MF: user and movie embeddings through dense layers with batch normalization, ReLU and dropout, plus biases and p_u . q_i (early stopping, then the refit on all ratings averaged with the validated network)", new(), DeepMfModel.Kind, DeepMfModel.Read, (o, n, _) => new DeepMfTrainer(o, n)),
         new ModelAlgorithm<KnnOptions>("user-knn", "user-based kNN: baseline rule, pearson-baseline, k 40 (Surprise KNNBaseline)", new(), KnnModel.Kind, KnnModel.Read, (o, n, _) => new UserKnnTrainer(o, n)),
-        new ModelAlgorithm<KnnOptions>("item-knn", "item-based kNN: baseline rule, pearson-baseline, k 40 (Surprise KNNBaseline)", new(), KnnModel.Kind, KnnModel.Read, (o, n, _) => new ItemKnnTrainer(o, n)),
+        new ModelAlgorithm<KnnOptions>("item-knn", "item-based kNN: baseline rule, pearson-baseline, k 40 (Surprise KNNBaseline); top-N from the 10 nearest", new() { RankK = 10 }, KnnModel.Kind, KnnModel.Read, (o, n, _) => new ItemKnnTrainer(o, n)),
         new ModelAlgorithm<ContentOptions>("content", "TF-IDF over genres, tags and title words (Microsoft.ML); cosine similarity, works for unrated movies", new(), ContentModel.Kind, (_, r, t, f) => ContentModel.Read(r, t, f), (o, _, c) => new ContentTrainer(c.Movies ?? [], c.Tags ?? [], o), needsCatalogue: true),
         new ModelAlgorithm<HybridOptions>("hybrid", "stacked blend of baseline, item-knn, user-knn, svd, svdpp, als, content and autorec (feature-weighted ridge blender); top-N from ease, or LambdaMART over ease and implicit-als candidates (ranker=lambdaMart)", new(), HybridModel.Kind, HybridModel.Read, (o, n, c) => Hybrid(o, c, n), needsCatalogue: true),
     ];

@@ -190,6 +190,69 @@ public sealed class NeighborhoodTests
             Numerics.TopK.Select(supportScores, 10, _train.ItemsOf(0)));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Ranking_neighbours_set_the_ranking_score_and_never_a_prediction(bool itemBased)
+    {
+        KnnModel Fit(KnnOptions o) => (KnnModel)(itemBased ? new ItemKnnTrainer(o).Fit(_train) : new UserKnnTrainer(o).Fit(_train));
+        KnnModel wide = Fit(new KnnOptions { K = 10 }), narrow = Fit(new KnnOptions { K = 10, RankK = 2 });
+        KnnModel explicitWide = Fit(new KnnOptions { K = 10, RankK = 10 }), twoNearest = Fit(new KnnOptions { K = 2 });
+
+        float[] a = new float[_train.ItemCount], b = new float[_train.ItemCount], c = new float[_train.ItemCount], d = new float[_train.ItemCount];
+        bool differs = false;
+        for (int u = 0; u < _train.UserCount; u++)
+        {
+            for (int i = 0; i < _train.ItemCount; i++)
+            {
+                Assert.Equal(wide.Estimate(u, i), narrow.Estimate(u, i));
+            }
+
+            wide.Score(u, a);
+            narrow.Score(u, b);
+            explicitWide.Score(u, c);
+            twoNearest.Score(u, d);
+            Assert.Equal(a, c);
+            Assert.Equal(d, b); // ranks as a model whose k is 2 ranks
+            differs |= !a.AsSpan().SequenceEqual(b);
+        }
+
+        Assert.True(differs, "two ranking neighbours rank as ten do for every user");
+    }
+
+    [Fact]
+    public void Ranking_neighbours_survive_a_save_and_a_payload_of_before_them_ranks_by_k()
+    {
+        var model = (KnnModel)new ItemKnnTrainer(new KnnOptions { K = 10, RankK = 3 }).Fit(_train);
+        using var saved = new MemoryStream();
+        ModelSerializer.Save(model, saved);
+        var loaded = (KnnModel)ModelSerializer.Load(new MemoryStream(saved.ToArray()));
+        Assert.Equal(3, loaded.Options.RankK);
+        float[] expected = new float[_train.ItemCount], actual = new float[_train.ItemCount];
+        model.Score(4, expected);
+        loaded.Score(4, actual);
+        Assert.Equal(expected, actual);
+
+        // A payload written before rankK: the ranking score's int holds the score alone (rankK 0, so k ranks).
+        var before = (KnnModel)new ItemKnnTrainer(new KnnOptions { K = 10 }).Fit(_train);
+        using var old = new MemoryStream();
+        ModelSerializer.Save(before, old);
+        var reread = (KnnModel)ModelSerializer.Load(new MemoryStream(old.ToArray()));
+        Assert.Equal((0, 10), (reread.Options.RankK, reread.Options.RankNeighbors));
+        before.Score(4, expected);
+        reread.Score(4, actual);
+        Assert.Equal(expected, actual);
+    }
+
+    [Fact]
+    public void Item_knn_ranks_by_its_ten_nearest_and_its_named_variants_by_k()
+    {
+        Assert.Equal(10, ((ItemKnnTrainer)ModelRegistry.Create("item-knn")).Options.RankK);
+        Assert.Equal(40, ((ItemKnnTrainer)ModelRegistry.Create("item-knn")).Options.K);
+        Assert.Equal(0, ((ItemKnnTrainer)ModelRegistry.Create("item-knn-means")).Options.RankK);
+        Assert.Equal(0, ((UserKnnTrainer)ModelRegistry.Create("user-knn")).Options.RankK);
+    }
+
     [Fact]
     public void Options_are_validated()
     {
@@ -197,6 +260,8 @@ public sealed class NeighborhoodTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new ItemKnnTrainer(new KnnOptions { MinK = -1 }));
         Assert.Throws<ArgumentOutOfRangeException>(() => new UserKnnTrainer(new KnnOptions { Shrinkage = -1 }));
         Assert.Throws<ArgumentOutOfRangeException>(() => new UserKnnTrainer(new KnnOptions { K = 50, MaxNeighbors = 40 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ItemKnnTrainer(new KnnOptions { RankK = -1 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ItemKnnTrainer(new KnnOptions { K = 10, RankK = 50, MaxNeighbors = 40 }));
         Assert.Throws<ArgumentOutOfRangeException>(() => new UserKnnTrainer(new KnnOptions { Similarity = (KnnSimilarity)9 }));
         Assert.Equal(KnnPrediction.Baseline, new ItemKnnTrainer().Options.Prediction);
         Assert.Equal(KnnSimilarity.PearsonBaseline, new ItemKnnTrainer().Options.Similarity);

@@ -17,16 +17,17 @@ public sealed class TopRankerTests
 {
     private static readonly RatingMatrix Small = RatingMatrix.Build(Fixtures.SyntheticRatings(80, 120));
 
-    public static TheoryData<string> SmallModels => ["svd", "implicit-als", "item-knn", "item-knn-lists", "item-knn-support", "item-knn-bounds", "item-knn-lists-bounds", "hybrid", "hybrid-learned", "ease", "ease-few", "hybrid-ease"];
+    public static TheoryData<string> SmallModels => ["svd", "implicit-als", "item-knn", "item-knn-lists", "item-knn-support", "item-knn-bounds", "item-knn-lists-bounds", "item-knn-rank", "item-knn-rank-bounds", "item-knn-lists-rank", "hybrid", "hybrid-learned", "ease", "ease-few", "hybrid-ease"];
 
     [SkippableFact]
     public void On_ml_latest_small_the_top_10_of_every_user_is_the_unoptimised_top_10()
     {
         string folder = SharedData.Require("datasets", "ml-latest-small");
         RatingMatrix train = RatingMatrix.Build(MovieLensLoader.Load(folder).Ratings);
-        foreach (string name in (string[])["svd", "implicit-als", "item-knn", "ease"])
+        // item-knn ranks by its 10 nearest rated movies; "item-knn-k" by all k (40) of them, as it did before rankK.
+        foreach (string name in (string[])["svd", "implicit-als", "item-knn", "item-knn-k", "ease"])
         {
-            IRecommenderModel model = ModelRegistry.Create(name).Fit(train);
+            IRecommenderModel model = name == "item-knn-k" ? new ItemKnnTrainer().Fit(train) : ModelRegistry.Create(name).Fit(train);
             ITopRanker ranker = model.Capabilities.TopRanker ?? throw new Xunit.Sdk.XunitException($"{name} has no fast top-N");
             float[] scores = new float[train.ItemCount];
             for (int u = 0; u < train.UserCount; u++)
@@ -106,6 +107,10 @@ public sealed class TopRankerTests
         // Histories this small would scatter; these rank every user by bounds (the path long histories take).
         "item-knn-bounds" => Bounded(new ItemKnnTrainer(new KnnOptions { K = 10 }).Fit(Small)),
         "item-knn-lists-bounds" => Bounded(new ItemKnnTrainer(new KnnOptions { K = 5, DenseCutover = 10, MaxNeighbors = 20 }).Fit(Small)),
+        // Fewer ranking neighbours than prediction ones, by scatter and walks, by bounds, and over cut lists.
+        "item-knn-rank" => new ItemKnnTrainer(new KnnOptions { K = 10, RankK = 3 }).Fit(Small),
+        "item-knn-rank-bounds" => Bounded(new ItemKnnTrainer(new KnnOptions { K = 10, RankK = 3 }).Fit(Small)),
+        "item-knn-lists-rank" => new ItemKnnTrainer(new KnnOptions { K = 5, RankK = 2, DenseCutover = 10, MaxNeighbors = 20 }).Fit(Small),
         // The learned ranker: candidates fill most pages, and k beyond them (or a filter that leaves too few) ranks every movie.
         "hybrid-learned" => ModelRegistry.Hybrid(new HybridOptions { Ranker = HybridRanker.LambdaMart, Candidates = 12, RankerMinLeaf = 5 }, new ModelContext(42))
             .Fit(Small, new TrainingOptions { Threads = 1 }),

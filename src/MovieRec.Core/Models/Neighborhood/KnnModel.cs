@@ -1,7 +1,10 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using MovieRec.Core.Data;
 using MovieRec.Core.Numerics;
 
@@ -33,6 +36,9 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
     private readonly int[]? _sortedIndex;
     private readonly float[]? _sortedSim;
 
+    // Neighbours a ranking score gathers (KnnOptions.RankK, else K); predictions gather K.
+    private readonly int _rankK;
+
     internal KnnModel(string name, RatingMatrix train, BiasBaseline baseline, bool itemBased, KnnOptions options, NeighborLists neighbors)
         : base(name, train, baseline)
     {
@@ -44,6 +50,7 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
 
         IsItemBased = itemBased;
         Options = options;
+        _rankK = options.RankNeighbors;
         _neighbors = neighbors;
         _mu = (float)baseline.GlobalMean;
         _rowBias = itemBased ? baseline.ItemBias : baseline.UserBias;
@@ -169,7 +176,8 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
     }
 
     /// <summary>
-    /// Ranking scores: the same k neighbours a prediction uses, turned into a score by <see cref="KnnOptions.RankBy"/>.
+    /// Ranking scores: the <see cref="KnnOptions.RankNeighbors"/> nearest neighbours (k unless rankK is set; item-knn's
+    /// default is 10), turned into a score by <see cref="KnnOptions.RankBy"/>.
     /// The default multiplies the evidence (the summed similarity of the neighbours that vouch for the movie) by the
     /// predicted rating's place on the scale, so a movie needs both many close neighbours and a good prediction.
     /// </summary>
@@ -196,7 +204,8 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
         writer.Write(Options.MinK);
         writer.Write(Options.MinSupport);
         writer.Write((int)Options.Prediction);
-        writer.Write((int)Options.RankBy);
+        // rankK rides above the ranking score's low byte, so files written before it existed read as rankK 0 (= k).
+        writer.Write((int)Options.RankBy | (Options.RankK << 8));
         writer.Write(Options.DenseCutover);
         writer.Write(Options.MaxNeighbors);
         _neighbors.Write(writer);
@@ -205,15 +214,19 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
     internal static KnnModel Read(string name, BinaryReader reader, RatingMatrix train, BiasBaseline fallback)
     {
         bool itemBased = reader.ReadBoolean();
+        (KnnSimilarity similarity, double shrinkage, int k, int minK, int minSupport, KnnPrediction prediction, int rankBy) = (
+            (KnnSimilarity)reader.ReadInt32(), reader.ReadDouble(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32(),
+            (KnnPrediction)reader.ReadInt32(), reader.ReadInt32());
         var options = new KnnOptions
         {
-            Similarity = (KnnSimilarity)reader.ReadInt32(),
-            Shrinkage = reader.ReadDouble(),
-            K = reader.ReadInt32(),
-            MinK = reader.ReadInt32(),
-            MinSupport = reader.ReadInt32(),
-            Prediction = (KnnPrediction)reader.ReadInt32(),
-            RankBy = (KnnRankingScore)reader.ReadInt32(),
+            Similarity = similarity,
+            Shrinkage = shrinkage,
+            K = k,
+            MinK = minK,
+            MinSupport = minSupport,
+            Prediction = prediction,
+            RankBy = (KnnRankingScore)(rankBy & 0xFF),
+            RankK = rankBy >>> 8,
             DenseCutover = reader.ReadInt32(),
             MaxNeighbors = reader.ReadInt32(),
         }.Validate();
@@ -226,7 +239,7 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
         int y = IsItemBased ? u : i;
         ReadOnlySpan<int> others = IsItemBased ? Train.ItemsOf(u) : Train.UsersOf(i);
         ReadOnlySpan<float> ratings = IsItemBased ? Train.RatingsOf(u) : Train.RatingsOfItem(i);
-        int hits = Gather(x, _colBias[y], others, ratings, out double num, out double den);
+        int hits = Gather(x, _colBias[y], others, ratings, Options.K, out double num, out double den);
         return Combine(x, _colBias[y], num, den, hits);
     }
 
@@ -237,7 +250,7 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
     /// down x's list (most similar first) until k of them are found.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private int Gather(int x, float yBias, ReadOnlySpan<int> others, ReadOnlySpan<float> ratings, out double num, out double den)
+    private int Gather(int x, float yBias, ReadOnlySpan<int> others, ReadOnlySpan<float> ratings, int k, out double num, out double den)
     {
         num = den = 0;
         ReadOnlySpan<int> neighbors = _neighbors.NeighborsOf(x);
@@ -245,7 +258,7 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
         {
             ReadOnlySpan<float> sims = _neighbors.SimilaritiesOf(x);
             int hits = 0;
-            for (int p = 0; p < neighbors.Length && hits < Options.K; p++)
+            for (int p = 0; p < neighbors.Length && hits < k; p++)
             {
                 int at = others.BinarySearch(neighbors[p]);
                 if (at >= 0)
@@ -291,10 +304,10 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
         }
 
         Span<long> chosen = keys[..count];
-        if (count > Options.K)
+        if (count > k)
         {
-            Similarities.Select.Smallest(chosen, Options.K);
-            chosen = chosen[..Options.K];
+            Similarities.Select.Smallest(chosen, k);
+            chosen = chosen[..k];
         }
 
         // Summed most similar first (ties by index), the order of a walk down the list, so every path gives the same sums.
@@ -385,13 +398,13 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
             double num = 0, den = 0;
             if (_dense is not null || lookupCost < neighbors.Length)
             {
-                hits = Gather(i, _colBias[u], items, values, out num, out den);
+                hits = Gather(i, _colBias[u], items, values, _rankK, out num, out den);
             }
             else
             {
                 ReadOnlySpan<float> sims = _neighbors.SimilaritiesOf(i);
                 hits = 0;
-                for (int p = 0; p < neighbors.Length && hits < Options.K; p++)
+                for (int p = 0; p < neighbors.Length && hits < _rankK; p++)
                 {
                     float r = rated[neighbors[p]];
                     if (!float.IsNaN(r))
@@ -440,7 +453,7 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
         ScoreItemBasedByScatter(HistoryBias(history), history.Items, history.Ratings, (int)Math.Min(pairs, int.MaxValue), scores);
     }
 
-    /// <summary>Item-based: the history's movies among the k nearest neighbours of the movie, by similarity (what the score is gathered from).</summary>
+    /// <summary>Item-based: the history's movies among the ranking's nearest neighbours of the movie, by similarity (what its ranking score is gathered from).</summary>
     public IReadOnlyList<Contribution> Explain(UserHistory history, int movieId, int max)
     {
         ArgumentNullException.ThrowIfNull(history);
@@ -461,7 +474,7 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
             }
         }
 
-        return [.. found.OrderByDescending(c => c.Weight).Take(Math.Min(max, Options.K))];
+        return [.. found.OrderByDescending(c => c.Weight).Take(Math.Min(max, _rankK))];
     }
 
     private float HistoryBias(UserHistory history)
@@ -526,10 +539,10 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
         for (int i = 0; i < n; i++)
         {
             Span<long> chosen = keys.AsSpan(start[i], start[i + 1] - start[i]);
-            if (chosen.Length > Options.K)
+            if (chosen.Length > _rankK)
             {
-                Similarities.Select.Smallest(chosen, Options.K);
-                chosen = chosen[..Options.K];
+                Similarities.Select.Smallest(chosen, _rankK);
+                chosen = chosen[.._rankK];
             }
 
             // Summed most similar first (ties by index), as a walk down the list sums them (see TopItemBased).
@@ -588,16 +601,19 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
             pairs += _neighbors.NeighborsOf(j).Length;
         }
 
-        return pairs <= TopScatterLimit
+        // The bounds tighten with a smaller neighbourhood (a movie not reached yet is bounded by min(k, rated) theta).
+        return pairs <= (long)TopScatterLimit * _rankK * _rankK / (40 * 40)
             ? TopByScatter(userBias, items, values, k, excludeSorted, include)
             : TopByBounds(userBias, items, values, k, excludeSorted, include);
     }
 
     /// <summary>
-    /// Up to this many (rated movie, neighbour) pairs the item-based top scatters them all; above it, it bounds. Timed per
-    /// user on ml-latest-small's item-knn (both paths for all 610 users): scatter is cheaper up to about 110,000 pairs
-    /// (70 rated movies), bounds above (scatter walks every movie with more than K rated neighbours); 2^17 took 30% less
-    /// time over all users than 2^16.
+    /// Up to this many (rated movie, neighbour) pairs, at 40 ranking neighbours, the item-based top scatters them all;
+    /// above it, it bounds; the limit scales with the square of the ranking neighbours. Timed per user on ml-latest-small's
+    /// item-knn (both paths for all 610 users): at 40, scatter is cheaper up to about 110,000 pairs (70 rated movies),
+    /// bounds above (scatter walks every movie with more than K rated neighbours), and 2^17 took 30% less time over all
+    /// users than 2^16; at 10 (item-knn's rankK), bounds for every user took 120-125 us per user against 440 us with 2^17,
+    /// and limits 2^12-2^14 measured the same as bounds for all (CPU time per user, median of 10 passes).
     /// </summary>
     internal int TopScatterLimit { get; set; } = 1 << 17;
 
@@ -618,11 +634,12 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
     private RankedTop TopByScatter(float userBias, ReadOnlySpan<int> items, ReadOnlySpan<float> values, int k, ReadOnlySpan<int> excludeSorted,
         Func<int, bool>? include)
     {
-        int n = Train.ItemCount, kk = Options.K;
+        int n = Train.ItemCount, kk = _rankK;
         int cap = Math.Min(kk, items.Length);
         ScatterScratch scratch = ScatterScratch.Take(n);
         Evidence[] evidence = scratch.Evidence;
         float[] rated = scratch.Rated;
+        byte[] flags = scratch.Flags;
         float[] approximate = scratch.Approximate;
         int[] walkers = scratch.Walkers;
         double[] walkerEvidence = scratch.WalkerEvidence;
@@ -634,6 +651,7 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
             for (int p = 0; p < items.Length; p++)
             {
                 rated[items[p]] = values[p];
+                flags[items[p]] = 1;
                 float term = Term(items[p], userBias, values[p]);
                 ReadOnlySpan<int> neighbors = _neighbors.NeighborsOf(items[p]);
                 ReadOnlySpan<float> sims = _neighbors.SimilaritiesOf(items[p]);
@@ -721,7 +739,7 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
                             continue;
                         }
 
-                        float score = ExactScore(i, userBias, rated, cap, floor);
+                        float score = ExactScore(i, userBias, rated, flags, cap, floor);
                         approximate[i] = score;
                         if (!float.IsNaN(score))
                         {
@@ -747,10 +765,10 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
             {
                 if (_dense is null && length * 16 >= _neighbors.NeighborsOf(i).Length)
                 {
-                    return ExactScore(i, userBias, rated, cap, float.NegativeInfinity);
+                    return ExactScore(i, userBias, rated, flags, cap, float.NegativeInfinity);
                 }
 
-                int hits = Gather(i, userBias, history.AsSpan(0, length), ratings.AsSpan(0, length), out double num, out double den);
+                int hits = Gather(i, userBias, history.AsSpan(0, length), ratings.AsSpan(0, length), _rankK, out double num, out double den);
                 return RankingScore(i, userBias, num, den, hits);
             });
         }
@@ -764,6 +782,7 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
             foreach (int j in items)
             {
                 rated[j] = float.NaN;
+                flags[j] = 0;
             }
 
             scratch.Return();
@@ -792,6 +811,7 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
             Evidence = new Evidence[n];
             Rated = new float[n];
             Array.Fill(Rated, float.NaN);
+            Flags = new byte[n + 3];
             Approximate = new float[n];
             Walkers = new int[n];
             WalkerEvidence = new double[n];
@@ -805,6 +825,9 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
         public Evidence[] Evidence { get; }
 
         public float[] Rated { get; }
+
+        /// <summary>1 where <see cref="Rated"/> holds a rating, else 0; three bytes longer, so a 4-byte read at any movie stays inside.</summary>
+        public byte[] Flags { get; }
 
         public float[] Approximate { get; }
 
@@ -861,9 +884,10 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
         Func<int, bool>? include)
     {
         int n = Train.ItemCount;
-        int cap = Math.Min(Options.K, items.Length);
+        int cap = Math.Min(_rankK, items.Length);
         ScatterScratch scratch = ScatterScratch.Take(n);
         float[] rated = scratch.Rated;
+        byte[] flags = scratch.Flags;
         byte[] state = scratch.State; // 0 open, 1 settled (scored, pruned or not eligible)
         int[] reached = scratch.Reached;
         double[] sums = scratch.Sums;
@@ -876,6 +900,7 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
             for (int p = 0; p < items.Length; p++)
             {
                 rated[items[p]] = values[p];
+                flags[items[p]] = 1;
                 next[p] = 0;
             }
 
@@ -942,7 +967,7 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
                         state[i] = 1;
                         if (include is null || include(i))
                         {
-                            Offer(ref heap, i, userBias, rated, cap);
+                            Offer(ref heap, i, userBias, rated, flags, cap);
                         }
                     }
                 }
@@ -969,7 +994,7 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
                         state[i] = 1;
                         if (include is null || include(i))
                         {
-                            Offer(ref heap, i, userBias, rated, cap);
+                            Offer(ref heap, i, userBias, rated, flags, cap);
                         }
                     }
                     else
@@ -993,7 +1018,7 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
                     {
                         if (state[i] == 0 && (include is null || include(i)))
                         {
-                            Offer(ref heap, i, userBias, rated, cap);
+                            Offer(ref heap, i, userBias, rated, flags, cap);
                         }
                     }
 
@@ -1019,6 +1044,7 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
             foreach (int j in items)
             {
                 rated[j] = float.NaN;
+                flags[j] = 0;
             }
 
             scratch.Return();
@@ -1027,9 +1053,9 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
         return heap.Drain();
     }
 
-    private void Offer(ref TopHeap heap, int i, float userBias, float[] rated, int cap)
+    private void Offer(ref TopHeap heap, int i, float userBias, float[] rated, byte[] flags, int cap)
     {
-        float score = ExactScore(i, userBias, rated, cap, heap.Full ? heap.WorstScore : float.NegativeInfinity);
+        float score = ExactScore(i, userBias, rated, flags, cap, heap.Full ? heap.WorstScore : float.NegativeInfinity);
         if (!float.IsNaN(score))
         {
             heap.Offer(i, score);
@@ -1041,13 +1067,44 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
     /// first (ties by index) as <see cref="Score"/> sums them, that stops (NaN) as soon as the evidence cannot reach
     /// <paramref name="floor"/> any more.
     /// </summary>
-    private float ExactScore(int i, float userBias, float[] rated, int cap, float floor)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private unsafe float ExactScore(int i, float userBias, float[] rated, byte[] flags, int cap, float floor)
     {
         ReadOnlySpan<int> neighbors = _neighbors.NeighborsOf(i);
         ReadOnlySpan<float> sims = _neighbors.SimilaritiesOf(i);
         double num = 0, den = 0;
-        int hits = 0, kk = Options.K;
-        for (int p = 0; p < neighbors.Length && hits < kk; p++)
+        int hits = 0, kk = _rankK, p = 0;
+        if (Avx2.IsSupported && neighbors.Length >= 8)
+        {
+            // Eight neighbours at a time: one gather of their rated flags (a 9.7 KB table for 9.7 k movies stays in the
+            // L1 cache), then only the hits, in list order, as the plain walk below sums them.
+            Vector256<int> low = Vector256.Create(0xFF);
+            fixed (int* list = neighbors)
+            fixed (byte* rows = flags)
+            {
+                int last = neighbors.Length - 8;
+                for (; p <= last && hits < kk; p += 8)
+                {
+                    if ((p & 15) == 0 && (den + ((cap - hits) * (double)sims[p])) * (1 + 1e-6) < floor)
+                    {
+                        return float.NaN;
+                    }
+
+                    Vector256<int> flag = Avx2.And(Avx2.GatherVector256((int*)rows, Avx.LoadVector256(list + p), 1), low);
+                    uint mask = ~Avx2.CompareEqual(flag, Vector256<int>.Zero).AsSingle().ExtractMostSignificantBits() & 0xFF;
+                    while (mask != 0 && hits < kk)
+                    {
+                        int q = p + BitOperations.TrailingZeroCount(mask);
+                        mask &= mask - 1;
+                        num += sims[q] * Term(list[q], userBias, rated[list[q]]);
+                        den += sims[q];
+                        hits++;
+                    }
+                }
+            }
+        }
+
+        for (; p < neighbors.Length && hits < kk; p++)
         {
             if ((p & 15) == 0 && (den + ((cap - hits) * (double)sims[p])) * (1 + 1e-6) < floor)
             {
@@ -1065,6 +1122,7 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
 
         return RankingScore(i, userBias, num, den, hits);
     }
+
 
     /// <summary>The k best (score, movie) pairs so far in a min-heap: the root ranks lowest; ties go to the lower index.</summary>
     private struct TopHeap(int k)
@@ -1180,7 +1238,7 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
             for (int q = 0; q < items.Length; q++)
             {
                 int i = items[q];
-                if (hits[i] < Options.K)
+                if (hits[i] < _rankK)
                 {
                     num[i] += s * Term(v, _colBias[i], values[q]);
                     den[i] += s;

@@ -84,6 +84,18 @@ public sealed record KnnOptions
     public KnnRankingScore RankBy { get; init; } = KnnRankingScore.WeightedSupport;
 
     /// <summary>
+    /// Neighbours a ranking score (<see cref="IRecommenderModel.Score"/>, top-N) gathers: its <see cref="RankBy"/> score
+    /// takes the rankK most similar rated neighbours; 0 means <see cref="K"/>. Rating predictions always take K. item-knn
+    /// defaults to 10: on inner 5-fold cross-validation of ml-latest-small fold1.train its NDCG@10 was 0.1470 / 0.1503 /
+    /// 0.1484 / 0.1483 / 0.1472 at 5 / 10 / 15 / 20 / 40, and a smaller neighbourhood also bounds a top-N search tighter.
+    /// </summary>
+    [Option("neighbours a ranking score (top-N) gathers; 0: k. Rating predictions always use k", Min = 0, Max = 100000, TuneMin = 5, TuneMax = 100, LogScale = true)]
+    public int RankK { get; init; }
+
+    /// <summary>The neighbours a ranking score gathers: <see cref="RankK"/>, or <see cref="K"/> when it is 0.</summary>
+    public int RankNeighbors => RankK > 0 ? RankK : K;
+
+    /// <summary>
     /// Rows up to this count keep all their positive neighbours, which makes predictions exactly Surprise's, and the
     /// model also holds them as a dense n * n lookup (at most 64 MiB at the default 4096) so a prediction costs one
     /// pass over the other side's ratings. Above it each row keeps its <see cref="MaxNeighbors"/> most similar and
@@ -108,6 +120,8 @@ public sealed record KnnOptions
         ArgumentOutOfRangeException.ThrowIfNegative(DenseCutover, nameof(DenseCutover));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(DenseCutover, 46_340, nameof(DenseCutover));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxNeighbors, K, nameof(MaxNeighbors));
+        ArgumentOutOfRangeException.ThrowIfNegative(RankK, nameof(RankK));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(RankK, MaxNeighbors, nameof(RankK));
         if (!Enum.IsDefined(Similarity))
         {
             throw new ArgumentOutOfRangeException(nameof(Similarity), Similarity, "Unknown similarity.");
