@@ -12,15 +12,18 @@ public sealed class RatingMatrix
     private readonly int[] _itemStart;
     private readonly int[] _itemUsers;
     private readonly float[] _itemValues;
+    private readonly long[]? _userTimes;
 
     private RatingMatrix(IdMap users, IdMap items, int[] userStart, int[] userItems, float[] userValues)
         : this(users, items, userStart, userItems, userValues, Transpose(userStart, userItems, userValues, items.Count, null, null))
     {
     }
 
-    private RatingMatrix(IdMap users, IdMap items, int[] userStart, int[] userItems, float[] userValues, (int[] Start, int[] Index, float[] Values) itemMajor)
+    private RatingMatrix(IdMap users, IdMap items, int[] userStart, int[] userItems, float[] userValues, (int[] Start, int[] Index, float[] Values) itemMajor,
+        long[]? userTimes = null)
     {
         Users = users;
+        _userTimes = userTimes;
         Items = items;
         _userStart = userStart;
         _userItems = userItems;
@@ -69,6 +72,9 @@ public sealed class RatingMatrix
 
     public ReadOnlySpan<float> ItemValues => _itemValues;
 
+    /// <summary>Whether the matrix holds the ratings' timestamps (it does when built from ratings with any nonzero one).</summary>
+    public bool HasTimestamps => _userTimes is not null;
+
     /// <summary>
     /// Builds the matrix over the users and movies present in <paramref name="ratings"/>. Besides the result it holds
     /// one more item-major copy while it works (25 M ratings: 200 MB), whose arrays become the result's item-major form.
@@ -94,14 +100,28 @@ public sealed class RatingMatrix
         int[] next = itemStart[..^1];
         int[] itemUsers = new int[ratings.Length];
         float[] itemValues = new float[ratings.Length];
+        bool timed = false;
+        foreach (Rating r in ratings)
+        {
+            timed |= r.Timestamp != 0;
+        }
+
+        long[]? itemTimes = timed ? new long[ratings.Length] : null;
         foreach (Rating r in ratings)
         {
             int slot = next[itemOf.Of(r.MovieId)]++;
             itemUsers[slot] = userOf.Of(r.UserId);
             itemValues[slot] = r.Value;
+            if (itemTimes is not null)
+            {
+                itemTimes[slot] = r.Timestamp;
+            }
         }
 
         (int[] userStart, int[] userItems, float[] userValues) = Transpose(itemStart, itemUsers, itemValues, users.Count, null, null);
+
+        // The same transpose of the same rows puts each timestamp where its rating went.
+        long[]? userTimes = itemTimes is null ? null : Transpose(itemStart, itemUsers, itemTimes, users.Count, null, null).Values;
         for (int u = 0; u < users.Count; u++)
         {
             for (int p = userStart[u] + 1; p < userStart[u + 1]; p++)
@@ -115,7 +135,7 @@ public sealed class RatingMatrix
             }
         }
 
-        return new RatingMatrix(users, items, userStart, userItems, userValues, Transpose(userStart, userItems, userValues, items.Count, itemUsers, itemValues));
+        return new RatingMatrix(users, items, userStart, userItems, userValues, Transpose(userStart, userItems, userValues, items.Count, itemUsers, itemValues), userTimes);
     }
 
     /// <summary>
@@ -216,6 +236,12 @@ public sealed class RatingMatrix
     /// <summary>The ratings of user <paramref name="u"/>, aligned with <see cref="ItemsOf"/>.</summary>
     public ReadOnlySpan<float> RatingsOf(int u) => _userValues.AsSpan(_userStart[u], _userStart[u + 1] - _userStart[u]);
 
+    /// <summary>
+    /// The timestamps (Unix seconds) of user <paramref name="u"/>'s ratings, aligned with <see cref="ItemsOf"/>; empty
+    /// when the matrix holds none (<see cref="HasTimestamps"/>: a matrix read back from a saved model holds none).
+    /// </summary>
+    public ReadOnlySpan<long> TimesOf(int u) => _userTimes is null ? default : _userTimes.AsSpan(_userStart[u], _userStart[u + 1] - _userStart[u]);
+
     /// <summary>The users who rated item <paramref name="i"/>, ascending.</summary>
     public ReadOnlySpan<int> UsersOf(int i) => _itemUsers.AsSpan(_itemStart[i], _itemStart[i + 1] - _itemStart[i]);
 
@@ -234,7 +260,7 @@ public sealed class RatingMatrix
     }
 
     /// <summary>The transposed form; written into <paramref name="intoIndex"/> and <paramref name="intoValues"/> when given (their old contents are overwritten).</summary>
-    private static (int[] Start, int[] Index, float[] Values) Transpose(int[] start, int[] index, float[] values, int columns, int[]? intoIndex, float[]? intoValues)
+    private static (int[] Start, int[] Index, T[] Values) Transpose<T>(int[] start, int[] index, T[] values, int columns, int[]? intoIndex, T[]? intoValues)
     {
         int[] tStart = new int[columns + 1];
         foreach (int c in index)
@@ -249,7 +275,7 @@ public sealed class RatingMatrix
 
         int[] next = tStart[..^1];
         int[] tIndex = intoIndex ?? new int[index.Length];
-        float[] tValues = intoValues ?? new float[index.Length];
+        T[] tValues = intoValues ?? new T[index.Length];
         for (int row = 0; row < start.Length - 1; row++)
         {
             for (int p = start[row]; p < start[row + 1]; p++)

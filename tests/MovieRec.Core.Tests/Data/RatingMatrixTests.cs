@@ -17,6 +17,27 @@ public sealed class RatingMatrixTests
     }
 
     [Fact]
+    public void Timestamps_stay_with_their_ratings_and_a_matrix_without_any_holds_none()
+    {
+        // Ratings in an order that is neither by user nor by movie, each with its own timestamp.
+        Rating[] ratings = [.. Fixtures.SyntheticRatings().Select((r, k) => r with { Timestamp = 1_000_000 + (7919L * k % 100_003) }).Reverse()];
+
+        RatingMatrix m = RatingMatrix.Build(ratings);
+
+        Assert.True(m.HasTimestamps);
+        foreach (Rating r in ratings)
+        {
+            int u = m.Users.IndexOf(r.UserId);
+            int p = m.ItemsOf(u).BinarySearch(m.Items.IndexOf(r.MovieId));
+            Assert.Equal(r.Timestamp, m.TimesOf(u)[p]);
+        }
+
+        RatingMatrix untimed = RatingMatrix.Build([.. ratings.Select(r => r with { Timestamp = 0 })]);
+        Assert.False(untimed.HasTimestamps);
+        Assert.True(untimed.TimesOf(0).IsEmpty);
+    }
+
+    [Fact]
     public void Both_csr_forms_hold_every_rating_with_sorted_rows()
     {
         Rating[] ratings = Fixtures.SyntheticRatings();

@@ -239,9 +239,66 @@ public sealed class EaseTests
         Assert.Equal(HistoryScores(model, HistoryOf(4, _ => 5f)), RowOf(old, 4));
     }
 
+    // Three users rate movies 1 and 2 (and one of them movie 3), the two ratings 0 s, 300 s and 10^6 s apart.
+    private static readonly Rating[] Sittings =
+    [
+        new(1, 1, 4f, 1000), new(1, 2, 4f, 1000),
+        new(2, 1, 4f, 5000), new(2, 2, 4f, 5300),
+        new(3, 1, 4f, 10_000), new(3, 2, 4f, 1_010_000), new(3, 3, 4f, 10_000),
+    ];
+
+    private static float ScoreOfMovie2GivenMovie1(RatingMatrix train, EaseOptions options)
+    {
+        var model = (EaseModel)new EaseTrainer(options with { MinItemRatings = 1, MinRating = 0 }).Fit(train, new TrainingOptions { Threads = 1 });
+        float[] scores = new float[train.ItemCount];
+        model.ScoreHistory(UserHistory.From(train, [(1, 4f)]), scores);
+        return scores[train.Items.IndexOf(2)];
+    }
+
+    [Fact]
+    public void Pairs_rated_close_in_time_weigh_more_in_the_gram_matrix()
+    {
+        // The 3x3 solve done here by hand: with G the Gram matrix plus lambda on the diagonal, B = I - P diag(1/diag P),
+        // P = G^-1. Pair weights with w = 0.8, scale 300 s: same second 1, 300 s apart 0.2 + 0.8/e, 10^6 s apart 0.2.
+        const double w = 0.8, lambda = 2;
+        double g12 = 1 + (1 - w + (w * Math.Exp(-1))) + (1 - w);
+        double g13 = 1; // user 3 rated movies 1 and 3 in the same second
+        double g23 = 1 - w; // and movies 2 and 3 10^6 s apart
+        double[,] g = { { 3 + lambda, g12, g13 }, { g12, 3 + lambda, g23 }, { g13, g23, 1 + lambda } };
+        double expected = HandB(g, 0, 1);
+
+        RatingMatrix timed = RatingMatrix.Build(Sittings);
+        var options = new EaseOptions { Lambda = lambda, TimeWeight = w, TimeScale = 300 };
+        Assert.Equal(expected, ScoreOfMovie2GivenMovie1(timed, options), 5);
+
+        // Without timestamps (or with no weight on time) every pair weighs 1: plain EASE, a different and larger B.
+        double[,] plain = { { 3 + lambda, 3, 1 }, { 3, 3 + lambda, 1 }, { 1, 1, 1 + lambda } };
+        RatingMatrix untimed = RatingMatrix.Build([.. Sittings.Select(r => r with { Timestamp = 0 })]);
+        Assert.Equal(HandB(plain, 0, 1), ScoreOfMovie2GivenMovie1(untimed, options), 5);
+        Assert.Equal(HandB(plain, 0, 1), ScoreOfMovie2GivenMovie1(timed, options with { TimeWeight = 0 }), 5);
+        Assert.True(HandB(plain, 0, 1) > expected + 0.01);
+    }
+
+    // B[r, c] = -P[r, c] / P[c, c] of a 3x3 symmetric G, P = G^-1 by cofactors.
+    private static double HandB(double[,] g, int r, int c)
+    {
+        double Cof(int i, int j)
+        {
+            int[] rows = [.. Enumerable.Range(0, 3).Where(x => x != i)], cols = [.. Enumerable.Range(0, 3).Where(x => x != j)];
+            double minor = (g[rows[0], cols[0]] * g[rows[1], cols[1]]) - (g[rows[0], cols[1]] * g[rows[1], cols[0]]);
+            return ((i + j) % 2 == 0 ? 1 : -1) * minor;
+        }
+
+        // P = adj(G) / det G; the determinant cancels in the ratio, and adj(G)[r, c] = Cof(c, r).
+        return -Cof(c, r) / Cof(c, c);
+    }
+
     [Fact]
     public void Options_are_validated()
     {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new EaseTrainer(new EaseOptions { TimeWeight = 1.5 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new EaseTrainer(new EaseOptions { TimeWeight = -0.1 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new EaseTrainer(new EaseOptions { TimeScale = 0 }));
         Assert.Throws<ArgumentOutOfRangeException>(() => new EaseTrainer(new EaseOptions { Lambda = 0 }));
         Assert.Throws<ArgumentOutOfRangeException>(() => new EaseTrainer(new EaseOptions { MaxItems = 0 }));
         Assert.Throws<ArgumentOutOfRangeException>(() => new EaseTrainer(new EaseOptions { MinItemRatings = -1 }));

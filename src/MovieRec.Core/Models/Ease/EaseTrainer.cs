@@ -17,7 +17,7 @@ public sealed record EaseOptions
 {
     /// <summary>L2 penalty lambda added to the Gram matrix's diagonal.</summary>
     [Option("L2 penalty lambda added to the Gram matrix's diagonal", Min = 0, MinExclusive = true, Max = 1e7, TuneMin = 10, TuneMax = 3000, LogScale = true)]
-    public double Lambda { get; init; } = 300;
+    public double Lambda { get; init; } = 150;
 
     /// <summary>Only movies with at least this many training ratings enter the item-item model.</summary>
     [Option("only movies with at least this many training ratings enter the item-item model", Min = 0, Max = 100000)]
@@ -31,8 +31,23 @@ public sealed record EaseOptions
     [Option("only ratings at or above this count as interactions (0: every rating)", Min = 0, Max = 10)]
     public float MinRating { get; init; } = 3f;
 
+    /// <summary>
+    /// Share of each pair's Gram weight that depends on how close in time the user rated the two movies: a pair weighs
+    /// (1 - w) + w exp(-|t_i - t_j| / <see cref="TimeScale"/>), so movies rated in one sitting are stronger neighbours.
+    /// 0: the plain binary Gram matrix; without timestamps every pair weighs 1.
+    /// </summary>
+    [Option("share of a pair's Gram weight that decays with the time between the user's two ratings (0: plain EASE)", Min = 0, Max = 1, TuneMin = 0, TuneMax = 1)]
+    public double TimeWeight { get; init; } = 0.8;
+
+    /// <summary>Seconds over which the time-dependent share of a pair's Gram weight falls by a factor e.</summary>
+    [Option("seconds over which the time-dependent share of a pair's Gram weight falls by a factor e", Min = 1, Max = 1e10, TuneMin = 30, TuneMax = 1e7, LogScale = true)]
+    public double TimeScale { get; init; } = 300;
+
     public EaseOptions Validate()
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(TimeWeight, nameof(TimeWeight));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(TimeWeight, 1, nameof(TimeWeight));
+        ArgumentOutOfRangeException.ThrowIfLessThan(TimeScale, 1, nameof(TimeScale));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Lambda, nameof(Lambda));
         ArgumentOutOfRangeException.ThrowIfNegative(MinItemRatings, nameof(MinItemRatings));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxItems, nameof(MaxItems));
@@ -68,29 +83,74 @@ public sealed class EaseTrainer(EaseOptions? options = null) : IRecommenderTrain
             position[selected[s]] = s;
         }
 
-        // Gram matrix of the binary interactions (lower triangle), plus lambda on the diagonal.
+        // Gram matrix of the interactions (lower triangle), plus lambda on the diagonal. With timestamps, a user's pair
+        // weighs (1 - w) + w exp(-|dt| / scale); without them, 1 (the binary Gram matrix).
         double[] gram = new double[m * m];
+        bool timed = train.HasTimestamps && Options.TimeWeight > 0;
+        double pairWeight = timed ? 1 - Options.TimeWeight : 1;
+        double window = 30 * Options.TimeScale;
         var rows = new List<int>();
+        var times = new List<long>();
+        int[] order = [];
         for (int u = 0; u < train.UserCount; u++)
         {
             rows.Clear();
+            times.Clear();
             ReadOnlySpan<int> items = train.ItemsOf(u);
             ReadOnlySpan<float> values = train.RatingsOf(u);
+            ReadOnlySpan<long> stamps = train.TimesOf(u);
             for (int e = 0; e < items.Length; e++)
             {
                 if (position[items[e]] >= 0 && values[e] >= Options.MinRating)
                 {
                     rows.Add(position[items[e]]);
+                    times.Add(timed ? stamps[e] : 0);
                 }
             }
 
-            foreach (int a in rows)
+            if (pairWeight > 0)
             {
-                foreach (int b in rows)
+                foreach (int a in rows)
                 {
-                    if (b <= a)
+                    foreach (int b in rows)
                     {
-                        gram[(a * m) + b] += 1;
+                        if (b <= a)
+                        {
+                            gram[(a * m) + b] += pairWeight;
+                        }
+                    }
+                }
+            }
+
+            if (timed)
+            {
+                // In time order, each rating pairs with the later ones within the window (beyond it exp(-30) adds nothing).
+                if (order.Length < rows.Count)
+                {
+                    order = new int[rows.Count];
+                }
+
+                Span<int> byTime = order.AsSpan(0, rows.Count);
+                for (int k = 0; k < byTime.Length; k++)
+                {
+                    byTime[k] = k;
+                }
+
+                byTime.Sort((x, y) => times[x].CompareTo(times[y]));
+                for (int x = 0; x < byTime.Length; x++)
+                {
+                    int a = rows[byTime[x]];
+                    long t = times[byTime[x]];
+                    for (int y = x; y < byTime.Length; y++)
+                    {
+                        double dt = times[byTime[y]] - t;
+                        if (dt > window)
+                        {
+                            break;
+                        }
+
+                        int b = rows[byTime[y]];
+                        gram[(Math.Max(a, b) * m) + Math.Min(a, b)] += Options.TimeWeight * Math.Exp(-dt / Options.TimeScale);
                     }
                 }
             }
