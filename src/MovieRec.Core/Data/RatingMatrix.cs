@@ -12,7 +12,7 @@ public sealed class RatingMatrix
     private readonly int[] _itemStart;
     private readonly int[] _itemUsers;
     private readonly float[] _itemValues;
-    private readonly long[]? _userTimes;
+    private readonly uint[]? _userTimes;
 
     private RatingMatrix(IdMap users, IdMap items, int[] userStart, int[] userItems, float[] userValues)
         : this(users, items, userStart, userItems, userValues, Transpose(userStart, userItems, userValues, items.Count, null, null))
@@ -20,10 +20,11 @@ public sealed class RatingMatrix
     }
 
     private RatingMatrix(IdMap users, IdMap items, int[] userStart, int[] userItems, float[] userValues, (int[] Start, int[] Index, float[] Values) itemMajor,
-        long[]? userTimes = null)
+        (uint[] Offsets, long Origin)? userTimes = null)
     {
         Users = users;
-        _userTimes = userTimes;
+        _userTimes = userTimes?.Offsets;
+        TimeOrigin = userTimes?.Origin ?? 0;
         Items = items;
         _userStart = userStart;
         _userItems = userItems;
@@ -72,8 +73,14 @@ public sealed class RatingMatrix
 
     public ReadOnlySpan<float> ItemValues => _itemValues;
 
-    /// <summary>Whether the matrix holds the ratings' timestamps (it does when built from ratings with any nonzero one).</summary>
+    /// <summary>
+    /// Whether the matrix holds the ratings' timestamps: it does when built from ratings with any nonzero one that span
+    /// at most 2^32 seconds (136 years); a matrix read back from a saved model holds none.
+    /// </summary>
     public bool HasTimestamps => _userTimes is not null;
+
+    /// <summary>The earliest timestamp (Unix seconds) when <see cref="HasTimestamps"/>: <see cref="TimesOf"/> counts from it.</summary>
+    public long TimeOrigin { get; }
 
     /// <summary>
     /// Builds the matrix over the users and movies present in <paramref name="ratings"/>. Besides the result it holds
@@ -100,28 +107,15 @@ public sealed class RatingMatrix
         int[] next = itemStart[..^1];
         int[] itemUsers = new int[ratings.Length];
         float[] itemValues = new float[ratings.Length];
-        bool timed = false;
-        foreach (Rating r in ratings)
-        {
-            timed |= r.Timestamp != 0;
-        }
-
-        long[]? itemTimes = timed ? new long[ratings.Length] : null;
         foreach (Rating r in ratings)
         {
             int slot = next[itemOf.Of(r.MovieId)]++;
             itemUsers[slot] = userOf.Of(r.UserId);
             itemValues[slot] = r.Value;
-            if (itemTimes is not null)
-            {
-                itemTimes[slot] = r.Timestamp;
-            }
         }
 
         (int[] userStart, int[] userItems, float[] userValues) = Transpose(itemStart, itemUsers, itemValues, users.Count, null, null);
-
-        // The same transpose of the same rows puts each timestamp where its rating went.
-        long[]? userTimes = itemTimes is null ? null : Transpose(itemStart, itemUsers, itemTimes, users.Count, null, null).Values;
+        (uint[] Offsets, long Origin)? userTimes = Timestamps(ratings, userStart, userItems, userOf, itemOf);
         for (int u = 0; u < users.Count; u++)
         {
             for (int p = userStart[u] + 1; p < userStart[u + 1]; p++)
@@ -136,6 +130,37 @@ public sealed class RatingMatrix
         }
 
         return new RatingMatrix(users, items, userStart, userItems, userValues, Transpose(userStart, userItems, userValues, items.Count, itemUsers, itemValues), userTimes);
+    }
+
+    /// <summary>
+    /// Each rating's timestamp as seconds after the earliest, at its place in the user-major rows (4 bytes a rating);
+    /// null when every timestamp is 0 or they span more than 2^32 seconds.
+    /// </summary>
+    private static (uint[] Offsets, long Origin)? Timestamps(ReadOnlySpan<Rating> ratings, int[] userStart, int[] userItems, IdLookup userOf, IdLookup itemOf)
+    {
+        bool timed = false;
+        long min = long.MaxValue, max = long.MinValue;
+        foreach (Rating r in ratings)
+        {
+            timed |= r.Timestamp != 0;
+            min = Math.Min(min, r.Timestamp);
+            max = Math.Max(max, r.Timestamp);
+        }
+
+        if (!timed || (UInt128)(Int128)max - (UInt128)(Int128)min > uint.MaxValue)
+        {
+            return null;
+        }
+
+        uint[] offsets = new uint[ratings.Length];
+        foreach (Rating r in ratings)
+        {
+            int u = userOf.Of(r.UserId);
+            int p = Array.BinarySearch(userItems, userStart[u], userStart[u + 1] - userStart[u], itemOf.Of(r.MovieId));
+            offsets[p] = (uint)(r.Timestamp - min);
+        }
+
+        return (offsets, min);
     }
 
     /// <summary>
@@ -237,10 +262,10 @@ public sealed class RatingMatrix
     public ReadOnlySpan<float> RatingsOf(int u) => _userValues.AsSpan(_userStart[u], _userStart[u + 1] - _userStart[u]);
 
     /// <summary>
-    /// The timestamps (Unix seconds) of user <paramref name="u"/>'s ratings, aligned with <see cref="ItemsOf"/>; empty
-    /// when the matrix holds none (<see cref="HasTimestamps"/>: a matrix read back from a saved model holds none).
+    /// The timestamps of user <paramref name="u"/>'s ratings as seconds after <see cref="TimeOrigin"/>, aligned with
+    /// <see cref="ItemsOf"/>; empty when the matrix holds none (<see cref="HasTimestamps"/>).
     /// </summary>
-    public ReadOnlySpan<long> TimesOf(int u) => _userTimes is null ? default : _userTimes.AsSpan(_userStart[u], _userStart[u + 1] - _userStart[u]);
+    public ReadOnlySpan<uint> TimesOf(int u) => _userTimes is null ? default : _userTimes.AsSpan(_userStart[u], _userStart[u + 1] - _userStart[u]);
 
     /// <summary>The users who rated item <paramref name="i"/>, ascending.</summary>
     public ReadOnlySpan<int> UsersOf(int i) => _itemUsers.AsSpan(_itemStart[i], _itemStart[i + 1] - _itemStart[i]);
@@ -260,7 +285,7 @@ public sealed class RatingMatrix
     }
 
     /// <summary>The transposed form; written into <paramref name="intoIndex"/> and <paramref name="intoValues"/> when given (their old contents are overwritten).</summary>
-    private static (int[] Start, int[] Index, T[] Values) Transpose<T>(int[] start, int[] index, T[] values, int columns, int[]? intoIndex, T[]? intoValues)
+    private static (int[] Start, int[] Index, float[] Values) Transpose(int[] start, int[] index, float[] values, int columns, int[]? intoIndex, float[]? intoValues)
     {
         int[] tStart = new int[columns + 1];
         foreach (int c in index)
@@ -275,7 +300,7 @@ public sealed class RatingMatrix
 
         int[] next = tStart[..^1];
         int[] tIndex = intoIndex ?? new int[index.Length];
-        T[] tValues = intoValues ?? new T[index.Length];
+        float[] tValues = intoValues ?? new float[index.Length];
         for (int row = 0; row < start.Length - 1; row++)
         {
             for (int p = start[row]; p < start[row + 1]; p++)

@@ -29,12 +29,16 @@ public sealed class RatingMatrixTests
         {
             int u = m.Users.IndexOf(r.UserId);
             int p = m.ItemsOf(u).BinarySearch(m.Items.IndexOf(r.MovieId));
-            Assert.Equal(r.Timestamp, m.TimesOf(u)[p]);
+            Assert.Equal(r.Timestamp, m.TimeOrigin + m.TimesOf(u)[p]);
         }
 
         RatingMatrix untimed = RatingMatrix.Build([.. ratings.Select(r => r with { Timestamp = 0 })]);
         Assert.False(untimed.HasTimestamps);
         Assert.True(untimed.TimesOf(0).IsEmpty);
+
+        // Timestamps spanning more than 2^32 seconds are not kept (ease then weighs every pair alike).
+        Rating[] far = [.. ratings.Select((r, k) => r with { Timestamp = k == 0 ? -5_000_000_000L : r.Timestamp })];
+        Assert.False(RatingMatrix.Build(far).HasTimestamps);
     }
 
     [Fact]

@@ -100,7 +100,7 @@ public sealed class EaseTrainer(EaseOptions? options = null) : IRecommenderTrain
             times.Clear();
             ReadOnlySpan<int> items = train.ItemsOf(u);
             ReadOnlySpan<float> values = train.RatingsOf(u);
-            ReadOnlySpan<long> stamps = train.TimesOf(u);
+            ReadOnlySpan<uint> stamps = train.TimesOf(u);
             for (int e = 0; e < items.Length; e++)
             {
                 if (position[items[e]] >= 0 && values[e] >= Options.MinRating)

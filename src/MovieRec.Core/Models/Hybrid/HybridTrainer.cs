@@ -162,10 +162,10 @@ public sealed class HybridTrainer(IReadOnlyList<IRecommenderTrainer> bases, IRec
         {
             ReadOnlySpan<int> items = train.ItemsOf(u);
             ReadOnlySpan<float> values = train.RatingsOf(u);
-            ReadOnlySpan<long> times = train.TimesOf(u);
+            ReadOnlySpan<uint> times = train.TimesOf(u);
             for (int p = 0; p < items.Length; p++)
             {
-                var rating = new Rating(train.Users.RawId(u), train.Items.RawId(items[p]), values[p], times.IsEmpty ? 0 : times[p]);
+                var rating = new Rating(train.Users.RawId(u), train.Items.RawId(items[p]), values[p], times.IsEmpty ? 0 : train.TimeOrigin + times[p]);
                 (random.NextDouble() < Options.ValidationFraction ? holdout : inner).Add(rating);
             }
         }
