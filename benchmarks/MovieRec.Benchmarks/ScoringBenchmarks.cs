@@ -13,7 +13,7 @@ namespace MovieRec.Benchmarks;
 /// served ranking per user, in parallel).
 /// Models are trained in the set-up on ml-latest-small when ../shared/datasets/ml-latest-small (or MOVIEREC_BENCH_DATA)
 /// is there, else on a synthetic matrix of its shape (610 users x 9,742 movies, 100,836 ratings); trained models are kept
-/// in the temp folder between the benchmark processes (the file name says the ranking model). The hybrid here blends only
+/// in the temp folder between the benchmark processes (the file name says the ranking model and the MovieRec.Core build). The hybrid here blends only
 /// the baseline: its top-N is its ranking model's (ease, the default) either way, so the kernel measured is the default
 /// hybrid's.
 /// </summary>
@@ -35,7 +35,9 @@ public class ScoringBenchmarks
     public void Setup()
     {
         (RatingMatrix train, string source) = Matrix();
-        string cache = Path.Combine(Path.GetTempPath(), $"movierec-bench-{source}-{Model}{(Model == "hybrid" ? "-ease" : "")}.model");
+        // The build's module id in the name: a file trained by an older build (other defaults) is never read back.
+        string build = typeof(IRecommenderModel).Assembly.ManifestModule.ModuleVersionId.ToString("N")[..12];
+        string cache = Path.Combine(Path.GetTempPath(), $"movierec-bench-{source}-{Model}{(Model == "hybrid" ? "-ease" : "")}-{build}.model");
         if (File.Exists(cache))
         {
             using FileStream stream = File.OpenRead(cache);
