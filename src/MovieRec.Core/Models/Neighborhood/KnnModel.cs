@@ -845,6 +845,11 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
         /// <summary>A copy of the history (movies ascending, ratings) for the exact scores.</summary>
         public int[] Items { get; }
 
+        /// <summary>The bounded top's movies reached and not settled, and its first scores' order (cleared by each call).</summary>
+        public List<int> Open { get; } = [];
+
+        public List<(double Sum, int Item)> Seeds { get; } = [];
+
         public float[] Values { get; }
 
         public static ScatterScratch Take(int n)
@@ -917,8 +922,9 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
             }
 
             // Movies reached and not settled yet; each round tightens their bounds.
-            var open = new List<int>();
-            var seeds = new List<(double Sum, int Item)>();
+            List<int> open = scratch.Open;
+            List<(double Sum, int Item)> seeds = scratch.Seeds;
+            open.Clear();
             for (float theta = top / 2; ; theta = theta < top * 1e-4f ? 0 : theta / 2)
             {
                 // Hand out every rated movie's neighbours down to theta.
