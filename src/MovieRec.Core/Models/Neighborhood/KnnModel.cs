@@ -646,12 +646,12 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
         bool cleared = false;
         try
         {
+            scratch.Hold(items, values);
+
             // Neighbour indices are below Rows (checked when the lists are built) and the scratch holds at least n entries.
             ref Evidence first = ref MemoryMarshal.GetArrayDataReference(evidence);
             for (int p = 0; p < items.Length; p++)
             {
-                rated[items[p]] = values[p];
-                flags[items[p]] = 1;
                 float term = Term(items[p], userBias, values[p]);
                 ReadOnlySpan<int> neighbors = _neighbors.NeighborsOf(items[p]);
                 ReadOnlySpan<float> sims = _neighbors.SimilaritiesOf(items[p]);
@@ -779,11 +779,7 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
                 Array.Clear(evidence, 0, n);
             }
 
-            foreach (int j in items)
-            {
-                rated[j] = float.NaN;
-                flags[j] = 0;
-            }
+            scratch.Release(items);
 
             scratch.Return();
         }
@@ -852,6 +848,25 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
 
         public float[] Values { get; }
 
+        /// <summary>Spreads a history over <see cref="Rated"/> and <see cref="Flags"/>; <see cref="Release"/> undoes it.</summary>
+        public void Hold(ReadOnlySpan<int> items, ReadOnlySpan<float> values)
+        {
+            for (int p = 0; p < items.Length; p++)
+            {
+                Rated[items[p]] = values[p];
+                Flags[items[p]] = 1;
+            }
+        }
+
+        public void Release(ReadOnlySpan<int> items)
+        {
+            foreach (int j in items)
+            {
+                Rated[j] = float.NaN;
+                Flags[j] = 0;
+            }
+        }
+
         public static ScatterScratch Take(int n)
         {
             ScatterScratch? scratch = t_free;
@@ -902,10 +917,9 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
         var heap = new TopHeap(k);
         try
         {
+            scratch.Hold(items, values);
             for (int p = 0; p < items.Length; p++)
             {
-                rated[items[p]] = values[p];
-                flags[items[p]] = 1;
                 next[p] = 0;
             }
 
@@ -1047,11 +1061,7 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
                 state[e] = 0;
             }
 
-            foreach (int j in items)
-            {
-                rated[j] = float.NaN;
-                flags[j] = 0;
-            }
+            scratch.Release(items);
 
             scratch.Return();
         }
@@ -1091,7 +1101,7 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
                 int last = neighbors.Length - 8;
                 for (; p <= last && hits < kk; p += 8)
                 {
-                    if ((p & 15) == 0 && (den + ((cap - hits) * (double)sims[p])) * (1 + 1e-6) < floor)
+                    if ((p & 15) == 0 && CannotReach(den, cap - hits, sims[p], floor))
                     {
                         return float.NaN;
                     }
@@ -1112,7 +1122,7 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
 
         for (; p < neighbors.Length && hits < kk; p++)
         {
-            if ((p & 15) == 0 && (den + ((cap - hits) * (double)sims[p])) * (1 + 1e-6) < floor)
+            if ((p & 15) == 0 && CannotReach(den, cap - hits, sims[p], floor))
             {
                 return float.NaN;
             }
@@ -1129,6 +1139,9 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
         return RankingScore(i, userBias, num, den, hits);
     }
 
+    // Whether evidence den plus at most `missing` more neighbours, none more similar than sim, stays below the floor.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool CannotReach(double den, int missing, float sim, float floor) => (den + (missing * (double)sim)) * (1 + 1e-6) < floor;
 
     /// <summary>The k best (score, movie) pairs so far in a min-heap: the root ranks lowest; ties go to the lower index.</summary>
     private struct TopHeap(int k)
