@@ -90,6 +90,20 @@ public sealed class LoggingTests(MovieRecApiFactory factory) : IClassFixture<Mov
         Assert.Equal(LogEventLevel.Error, Level("GET", "/recommend/user", 500));
     }
 
+    [Fact]
+    public void A_readiness_probe_answered_not_ready_is_not_an_error()
+    {
+        var context = new Microsoft.AspNetCore.Http.DefaultHttpContext();
+        context.Request.Method = "GET";
+        context.Request.Path = "/health/ready";
+        context.Response.StatusCode = 503;
+
+        Assert.Equal(LogEventLevel.Debug, Extensions.HostingExtensions.RequestLogLevel(context, 1, null));
+        Assert.Equal(LogEventLevel.Error, Extensions.HostingExtensions.RequestLogLevel(context, 1, new InvalidOperationException("fault")));
+        context.Request.Path = "/metrics";
+        Assert.Equal(LogEventLevel.Error, Extensions.HostingExtensions.RequestLogLevel(context, 1, null));
+    }
+
     private static List<LogEvent> RequestLines(CollectingSink sink) =>
         [.. sink.Events.Where(e => e.MessageTemplate.Text.StartsWith("HTTP ", StringComparison.Ordinal))];
 

@@ -120,14 +120,17 @@ public static class HostingExtensions
     }
 
     /// <summary>
-    /// Level of the request line: 5xx Error; health probes, metrics scrapes and successful reads (GET or HEAD below 400:
-    /// recommendations, predictions, the catalogue, thousands a second, which <c>/metrics</c> counts and times) Debug;
-    /// everything else, writes and client errors included, Information.
+    /// Level of the request line: an exception, and 5xx outside the health probes, Error; health probes (a 503 from
+    /// <c>/health/ready</c> is "not ready yet", expected while a bundle loads or first-start training runs, and the start-up
+    /// itself logs why it fails), metrics scrapes and successful reads (GET or HEAD below 400: recommendations, predictions,
+    /// the catalogue, thousands a second, which <c>/metrics</c> counts and times) Debug; everything else, writes and client
+    /// errors included, Information.
     /// </summary>
     internal static Serilog.Events.LogEventLevel RequestLogLevel(HttpContext context, double elapsedMs, Exception? error) =>
-        error is not null || context.Response.StatusCode >= 500 ? Serilog.Events.LogEventLevel.Error
-        : context.Request.Path.StartsWithSegments("/health") || context.Request.Path.StartsWithSegments(MetricsExtensions.Path)
-            ? Serilog.Events.LogEventLevel.Debug
+        error is not null ? Serilog.Events.LogEventLevel.Error
+        : context.Request.Path.StartsWithSegments("/health") ? Serilog.Events.LogEventLevel.Debug
+        : context.Response.StatusCode >= 500 ? Serilog.Events.LogEventLevel.Error
+        : context.Request.Path.StartsWithSegments(MetricsExtensions.Path) ? Serilog.Events.LogEventLevel.Debug
         : (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method)) && context.Response.StatusCode < 400
             ? Serilog.Events.LogEventLevel.Debug
         : Serilog.Events.LogEventLevel.Information;
