@@ -101,7 +101,35 @@ public sealed class LoggingTests(MovieRecApiFactory factory) : IClassFixture<Mov
         Assert.Equal(LogEventLevel.Debug, Extensions.HostingExtensions.RequestLogLevel(context, 1, null));
         Assert.Equal(LogEventLevel.Error, Extensions.HostingExtensions.RequestLogLevel(context, 1, new InvalidOperationException("fault")));
         context.Request.Path = "/metrics";
+        context.Response.StatusCode = 500;
         Assert.Equal(LogEventLevel.Error, Extensions.HostingExtensions.RequestLogLevel(context, 1, null));
+    }
+
+    [Fact]
+    public async Task A_request_before_a_bundle_serves_is_a_warning_line_not_an_error()
+    {
+        var sink = new CollectingSink();
+        using var empty = new TempFolder();
+        using WebApplicationFactory<Program> app = factory.WithWebHostBuilder(b =>
+        {
+            b.UseSetting("MovieRec:ModelsPath", Path.Combine(empty.Path, "models"));
+            b.UseSetting("MovieRec:TrainOnFirstStart", "false");
+            b.UseSetting("Serilog:MinimumLevel:Default", "Debug");
+            b.ConfigureServices(s => s.AddSingleton<ILogEventSink>(sink));
+        });
+        using HttpClient client = app.CreateClient();
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/health/ready")).StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/recommend/user?userId=1")).StatusCode);
+        for (int i = 0; i < 100 && RequestLines(sink).Count < 2; i++)
+        {
+            await Task.Delay(20);
+        }
+
+        List<LogEvent> lines = RequestLines(sink);
+        Assert.Equal(LogEventLevel.Debug, Assert.Single(lines, e => e.Properties["RequestPath"].ToString() == "\"/health/ready\"").Level);
+        Assert.Equal(LogEventLevel.Warning, Assert.Single(lines, e => e.Properties["RequestPath"].ToString() == "\"/recommend/user\"").Level);
+        Assert.DoesNotContain(sink.Events, e => e.Level >= LogEventLevel.Error);
     }
 
     private static List<LogEvent> RequestLines(CollectingSink sink) =>

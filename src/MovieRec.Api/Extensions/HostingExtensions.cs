@@ -120,15 +120,17 @@ public static class HostingExtensions
     }
 
     /// <summary>
-    /// Level of the request line: an exception, and 5xx outside the health probes, Error; health probes (a 503 from
-    /// <c>/health/ready</c> is "not ready yet", expected while a bundle loads or first-start training runs, and the start-up
-    /// itself logs why it fails), metrics scrapes and successful reads (GET or HEAD below 400: recommendations, predictions,
-    /// the catalogue, thousands a second, which <c>/metrics</c> counts and times) Debug; everything else, writes and client
+    /// Level of the request line: an exception, and 5xx other than 503, Error. 503 is this service's "not ready yet" (no
+    /// bundle serves, or the feedback store is not open, while the service starts or first-start training runs; the
+    /// start-up logs its own progress and failures): Warning for a request, Debug for a health probe, whose polls expect
+    /// it. Health probes, metrics scrapes and successful reads (GET or HEAD below 400: recommendations, predictions, the
+    /// catalogue, thousands a second, which <c>/metrics</c> counts and times) Debug; everything else, writes and client
     /// errors included, Information.
     /// </summary>
     internal static Serilog.Events.LogEventLevel RequestLogLevel(HttpContext context, double elapsedMs, Exception? error) =>
         error is not null ? Serilog.Events.LogEventLevel.Error
         : context.Request.Path.StartsWithSegments("/health") ? Serilog.Events.LogEventLevel.Debug
+        : context.Response.StatusCode == StatusCodes.Status503ServiceUnavailable ? Serilog.Events.LogEventLevel.Warning
         : context.Response.StatusCode >= 500 ? Serilog.Events.LogEventLevel.Error
         : context.Request.Path.StartsWithSegments(MetricsExtensions.Path) ? Serilog.Events.LogEventLevel.Debug
         : (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method)) && context.Response.StatusCode < 400
