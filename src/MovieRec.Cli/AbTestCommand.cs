@@ -177,7 +177,14 @@ internal static class AbTestCommand
         }
 
         console.Write(table);
-        console.MarkupLine("Rates are over the seeds run, with a 95% Wilson interval: over 200 seeds a test that holds its level exactly still shows more than 0.05 about 4 times in 10.");
+        console.MarkupLine("Rates are over the seeds run, with a 95% Wilson interval.");
+        if (aa)
+        {
+            int runs = summaries[0].Runs;
+            double chance = ExperimentTests.ChanceAboveLevel(runs, options.Alpha);
+            console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
+                $"A test that holds its level exactly still shows a false-positive rate above {options.Alpha} over {runs} seeds with probability {chance:F2} (binomial)."));
+        }
     }
 
     /// <summary>A rejection rate over <paramref name="runs"/> seeds with its 95% Wilson interval: the rate is itself an estimate.</summary>

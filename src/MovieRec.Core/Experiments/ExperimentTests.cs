@@ -101,6 +101,22 @@ public static class ExperimentTests
     }
 
     /// <summary>
+    /// How often a test that holds its level <paramref name="alpha"/> exactly still rejects in more than that share of
+    /// <paramref name="runs"/> independent runs of a true null: P(X > floor(alpha runs)) for X ~ Binomial(runs, alpha).
+    /// An A/A rate over a few hundred runs lands above alpha about 4 times in 10.
+    /// </summary>
+    public static double ChanceAboveLevel(int runs, double alpha)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(runs);
+        if (!(alpha > 0 && alpha < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "The level must lie strictly between 0 and 1.");
+        }
+
+        return 1 - Binomial.CDF(alpha, runs, Math.Floor(alpha * runs));
+    }
+
+    /// <summary>
     /// The interleaving preference: the share of decided users (ties left out) whose clicks favoured B, with a
     /// Wilson interval, and the exact binomial test of "no preference" (share 0.5).
     /// </summary>

@@ -223,6 +223,18 @@ public sealed class ExperimentStatisticsTests
     }
 
     [Fact]
+    public void Chance_that_an_exact_test_shows_a_rate_above_its_level_matches_the_binomial_tail()
+    {
+        // 1 - scipy.stats.binom.cdf(floor(alpha n), n, alpha), computed exactly with fractions
+        Assert.Equal(0.4169328179188282, ExperimentTests.ChanceAboveLevel(200, 0.05), 9);
+        Assert.Equal(0.38400087204385897, ExperimentTests.ChanceAboveLevel(100, 0.05), 9);
+        Assert.Equal(0.4624709591985723, ExperimentTests.ChanceAboveLevel(1000, 0.05), 9);
+        Assert.Equal(0.32332130546434296, ExperimentTests.ChanceAboveLevel(200, 0.01), 9);
+        Assert.Throws<ArgumentOutOfRangeException>(() => ExperimentTests.ChanceAboveLevel(0, 0.05));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ExperimentTests.ChanceAboveLevel(200, 1));
+    }
+
+    [Fact]
     public void Preference_share_counts_decided_users_only()
     {
         PreferenceShare p = ExperimentTests.Preference(winsA: 40, winsB: 60, ties: 900);
