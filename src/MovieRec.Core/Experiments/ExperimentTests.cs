@@ -113,7 +113,8 @@ public static class ExperimentTests
             throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "The level must lie strictly between 0 and 1.");
         }
 
-        return 1 - Binomial.CDF(alpha, runs, Math.Floor(alpha * runs));
+        // The tolerance keeps a product such as 0.29 x 100 (28.999999999999996 in doubles) at its integer.
+        return 1 - Binomial.CDF(alpha, runs, Math.Floor((alpha * runs) + 1e-9));
     }
 
     /// <summary>

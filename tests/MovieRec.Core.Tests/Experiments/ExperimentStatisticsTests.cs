@@ -230,6 +230,7 @@ public sealed class ExperimentStatisticsTests
         Assert.Equal(0.38400087204385897, ExperimentTests.ChanceAboveLevel(100, 0.05), 9);
         Assert.Equal(0.4624709591985723, ExperimentTests.ChanceAboveLevel(1000, 0.05), 9);
         Assert.Equal(0.32332130546434296, ExperimentTests.ChanceAboveLevel(200, 0.01), 9);
+        Assert.Equal(0.4501052656690701, ExperimentTests.ChanceAboveLevel(100, 0.29), 9);
         Assert.Throws<ArgumentOutOfRangeException>(() => ExperimentTests.ChanceAboveLevel(0, 0.05));
         Assert.Throws<ArgumentOutOfRangeException>(() => ExperimentTests.ChanceAboveLevel(200, 1));
     }
