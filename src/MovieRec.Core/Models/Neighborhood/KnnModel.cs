@@ -303,15 +303,8 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
             }
         }
 
-        Span<long> chosen = keys[..count];
-        if (count > k)
-        {
-            Similarities.Select.Smallest(chosen, k);
-            chosen = chosen[..k];
-        }
-
         // Summed most similar first (ties by index), the order of a walk down the list, so every path gives the same sums.
-        chosen.Sort();
+        Span<long> chosen = MostSimilarFirst(keys[..count], k);
         foreach (long key in chosen)
         {
             (int p, float s) = Similarities.Unkey(key);
@@ -538,15 +531,8 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
         start[0] = 0;
         for (int i = 0; i < n; i++)
         {
-            Span<long> chosen = keys.AsSpan(start[i], start[i + 1] - start[i]);
-            if (chosen.Length > _rankK)
-            {
-                Similarities.Select.Smallest(chosen, _rankK);
-                chosen = chosen[.._rankK];
-            }
-
             // Summed most similar first (ties by index), as a walk down the list sums them (see TopItemBased).
-            chosen.Sort();
+            Span<long> chosen = MostSimilarFirst(keys.AsSpan(start[i], start[i + 1] - start[i]), _rankK);
 
             double num = 0, den = 0;
             foreach (long key in chosen)
@@ -1137,6 +1123,22 @@ public sealed class KnnModel : RecommenderModel, IFoldIn, IExplainable, ITopRank
         }
 
         return RankingScore(i, userBias, num, den, hits);
+    }
+
+    /// <summary>
+    /// The k most similar of some neighbour keys (<see cref="Similarities.Key"/>: ascending key, descending similarity,
+    /// ties by index), sorted most similar first: the order in which a walk down a neighbour list meets them.
+    /// </summary>
+    private static Span<long> MostSimilarFirst(Span<long> keys, int k)
+    {
+        if (keys.Length > k)
+        {
+            Similarities.Select.Smallest(keys, k);
+            keys = keys[..k];
+        }
+
+        keys.Sort();
+        return keys;
     }
 
     // Whether evidence den plus at most `missing` more neighbours, none more similar than sim, stays below the floor.
